@@ -1,0 +1,33 @@
+#pragma once
+
+// Pure evaluation of TMF630 list queries on customer documents: filters and
+// sort order. No CAF, no I/O; used by the store readers and benchmarked in
+// bench/.
+
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/query_types.hpp"
+
+namespace tmf::query {
+
+/// True when `doc` satisfies every term of `filters` (AND); a term matches
+/// when the value at its dotted path (descending into arrays: any element)
+/// compares true with ANY of its values (OR). Comparison: strings compare as
+/// strings; numbers numerically when the filter value parses as a number;
+/// booleans against `true`/`false`; `regex` uses ECMAScript syntax and
+/// matches the whole string (an invalid regex never matches). A missing
+/// attribute matches only `ne`.
+bool matches(const nlohmann::json& doc, const std::vector<filter_term>& filters);
+
+/// Strict weak order of two documents by `keys` (missing values sort first,
+/// then by type, then by value), ties broken by `id`.
+bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
+                 const std::vector<sort_key>& keys);
+
+/// Checks that `term` is well formed (a valid regex for `regex`, a non-empty
+/// path). Returns an empty string when usable, else a message.
+std::string check_term(const filter_term& term);
+
+} // namespace tmf::query

@@ -1,0 +1,41 @@
+#pragma once
+
+// Plain value types of a TMF630 list query: what `GET /customer?...` asks
+// for once http/ has parsed it. No CAF and no JSON here; protocol.hpp makes
+// them messages, actors/customer_query.hpp evaluates them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tmf {
+
+/// TMF630 attribute filter operators (`attr.gte=5`); plain `attr=v` is `eq`.
+enum class filter_op : uint8_t { eq, ne, gt, gte, lt, lte, regex };
+
+/// One filter: `path` is a dotted attribute path (`contactMedium.mediumType`)
+/// that descends into arrays (any element may match). The term matches when
+/// the attribute matches ANY of `values` (comma list or repeated attribute
+/// means OR). Different terms are ANDed.
+struct filter_term {
+  std::string path;
+  filter_op op = filter_op::eq;
+  std::vector<std::string> values;
+};
+
+/// One sort criterion (`sort=name,-status`).
+struct sort_key {
+  std::string path;
+  bool descending = false;
+};
+
+/// A whole list query. `limit` is already capped by http/ (never 0 meaning
+/// "all": 0 returns an empty page with the total count).
+struct list_query {
+  std::vector<filter_term> filters;
+  std::vector<sort_key> sort;
+  uint64_t offset = 0;
+  uint64_t limit = 0;
+};
+
+} // namespace tmf

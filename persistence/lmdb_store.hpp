@@ -1,0 +1,165 @@
+#pragma once
+
+// The LMDB store: one environment per process, named tables, group-commit
+// write batches and short read transactions. Bytes, keys and versions only:
+// no JSON rules, no CAF, and no <lmdb.h> in this header.
+//
+// Contract (read this before calling anything):
+// - `environment::open` creates the data folder if needed, opens the env with
+//   MDB_NOTLS and default (fully durable) sync, opens every table, and checks
+//   the schema version stored in the `meta` table.
+// - `environment::apply` runs a whole batch in ONE write transaction and
+//   commits it durably (fsync) before returning. It must be called from one
+//   thread at a time (the store writer actor is its only caller). Each op is
+//   checked on its own (insert on an existing key gives `exists`, a version
+//   mismatch gives `conflict`, ...) and a failed op writes nothing but does
+//   not fail the others. When the transaction as a whole fails (map full, I/O
+//   error), no op is written and every op reports that status.
+// - `read_txn` is a read-only snapshot, usable from any one thread at a time
+//   (MDB_NOTLS), and must be short-lived: never keep one across requests.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tmf::persistence {
+
+/// Outcome of one store operation. `ok` is zero, like MDB_SUCCESS.
+enum class status : uint8_t {
+  ok = 0,
+  not_found, ///< The key does not exist.
+  exists,    ///< Insert of a key that already exists.
+  conflict,  ///< The stored version differs from the expected one.
+  full,      ///< The LMDB map is full (MDB_MAP_FULL); nothing was written.
+  failed,    ///< Any other LMDB or I/O error; nothing was written.
+};
+
+/// Returns "ok", "not_found", ... for logs and messages.
+const char* to_string(status st) noexcept;
+
+/// The named tables (LMDB DBIs) of one environment.
+enum class table : uint8_t {
+  customers, ///< key: customer id; value: version + customer JSON.
+  meta,      ///< key: setting name; value: raw bytes (schema version, ...).
+};
+
+/// A stored value together with its version (1 for a fresh insert, +1 per
+/// replace).
+struct record {
+  uint64_t version = 0;
+  std::string json;
+};
+
+/// A record seen during a scan; views are valid only inside the callback.
+struct record_view {
+  std::string_view key;
+  uint64_t version = 0;
+  std::string_view json;
+};
+
+/// How to open the environment.
+struct env_options {
+  std::string path;               ///< Data folder; created when missing.
+  uint64_t map_size = 1ull << 30; ///< LMDB map size in bytes (> 0).
+  unsigned max_readers = 126;     ///< LMDB reader slots.
+};
+
+/// One write in a batch.
+struct write_op {
+  enum kind_t : uint8_t {
+    insert,  ///< Key must not exist; stored with version 1.
+    replace, ///< Key must exist; version becomes stored + 1.
+    erase,   ///< Key must exist; removed.
+  };
+  kind_t kind = insert;
+  table tbl = table::customers;
+  std::string key;
+  std::string value;             ///< Bytes to store (insert/replace).
+  uint64_t expected_version = 0; ///< replace/erase: 0 = do not check.
+};
+
+/// The outcome of one write op; `version` is the version now stored
+/// (0 after an erase or a failure).
+struct write_result {
+  status st = status::ok;
+  uint64_t version = 0;
+};
+
+class read_txn;
+
+/// One LMDB environment (one per process).
+class environment {
+public:
+  /// Opens or creates the store. On failure returns nullptr and sets `error`
+  /// to one line naming the cause (folder cannot be created, map size 0,
+  /// schema version mismatch, ...).
+  static std::unique_ptr<environment> open(const env_options& opts,
+                                           std::string& error);
+
+  ~environment();
+  environment(const environment&) = delete;
+  environment& operator=(const environment&) = delete;
+
+  /// Applies `ops` in one durable write transaction (group commit); see the
+  /// contract at the top of this file. `results` gets one entry per op, in
+  /// order. Returns the status of the transaction as a whole (`ok` when it
+  /// committed, also if single ops failed their checks); `error` gets the
+  /// LMDB message when it is not `ok`.
+  status apply(const std::vector<write_op>& ops,
+               std::vector<write_result>& results, std::string& error);
+
+  /// Starts a read-only snapshot.
+  read_txn read();
+
+  /// Bytes used by the data file and the configured map size.
+  struct usage_info {
+    uint64_t used_bytes = 0;
+    uint64_t map_size = 0;
+  };
+  usage_info usage();
+
+  /// Implementation detail: the env and table handles.
+  struct impl;
+
+private:
+  explicit environment(std::unique_ptr<impl> ptr);
+  std::unique_ptr<impl> impl_;
+  friend class read_txn;
+};
+
+/// A read-only snapshot (RAII: aborted on destruction).
+class read_txn {
+public:
+  read_txn(read_txn&&) noexcept;
+  read_txn& operator=(read_txn&&) noexcept;
+  ~read_txn();
+
+  /// False when the transaction could not begin (`error()` says why); every
+  /// call then reports nothing found.
+  bool valid() const noexcept;
+  const std::string& error() const noexcept;
+
+  /// The record under `key`, or nothing.
+  std::optional<record> get(table tbl, std::string_view key);
+
+  /// Number of entries in `tbl`.
+  uint64_t count(table tbl);
+
+  /// Visits entries in key order starting at the first key >= `from`
+  /// (empty: the first key) until `visit` returns false.
+  void scan(table tbl, std::string_view from,
+            const std::function<bool(const record_view&)>& visit);
+
+  struct impl;
+
+private:
+  friend class environment;
+  explicit read_txn(std::unique_ptr<impl> ptr);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace tmf::persistence
