@@ -131,7 +131,8 @@ private:
   friend class read_txn;
 };
 
-/// A read-only snapshot (RAII: aborted on destruction).
+/// A read-only snapshot (RAII: aborted on destruction). Must not outlive the
+/// environment that created it (not enforced).
 class read_txn {
 public:
   read_txn(read_txn&&) noexcept;

@@ -1,0 +1,676 @@
+// Tests for the LMDB store (persistence/lmdb_store.hpp). Every test case
+// works on its own mkdtemp() folder under /tmp, removed at the end.
+
+#include "persistence/lmdb_store.hpp"
+
+#include <cstdlib>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <catch2/catch.hpp>
+#include <lmdb.h>
+
+using namespace tmf::persistence;
+
+namespace {
+
+/// A fresh folder under /tmp, removed with its contents on destruction.
+struct temp_dir {
+  std::string path;
+
+  temp_dir() {
+    char tmpl[] = "/tmp/tmf-store-test-XXXXXX";
+    auto ptr = ::mkdtemp(tmpl);
+    REQUIRE(ptr != nullptr);
+    path = ptr;
+  }
+
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::unique_ptr<environment> open_env(const std::string& path,
+                                      uint64_t map_size = 1ull << 24,
+                                      unsigned max_readers = 126) {
+  std::string error;
+  auto env = environment::open({path, map_size, max_readers}, error);
+  INFO("open error: " << error);
+  REQUIRE(env != nullptr);
+  CHECK(error.empty());
+  return env;
+}
+
+write_op insert_op(std::string key, std::string value,
+                   table tbl = table::customers) {
+  return {write_op::insert, tbl, std::move(key), std::move(value), 0};
+}
+
+write_op replace_op(std::string key, std::string value,
+                    uint64_t expected = 0, table tbl = table::customers) {
+  return {write_op::replace, tbl, std::move(key), std::move(value), expected};
+}
+
+write_op erase_op(std::string key, uint64_t expected = 0,
+                  table tbl = table::customers) {
+  return {write_op::erase, tbl, std::move(key), {}, expected};
+}
+
+/// Applies a batch that must commit; returns its results.
+std::vector<write_result> apply_ok(environment& env,
+                                   const std::vector<write_op>& ops) {
+  std::vector<write_result> results;
+  std::string error;
+  auto st = env.apply(ops, results, error);
+  INFO("apply error: " << error);
+  REQUIRE(st == status::ok);
+  CHECK(error.empty());
+  REQUIRE(results.size() == ops.size());
+  return results;
+}
+
+/// Applies one op in its own committed batch.
+write_result apply_one(environment& env, write_op op) {
+  return apply_ok(env, {std::move(op)}).front();
+}
+
+std::optional<record> get(environment& env, std::string_view key,
+                          table tbl = table::customers) {
+  auto txn = env.read();
+  REQUIRE(txn.valid());
+  return txn.get(tbl, key);
+}
+
+/// All keys of `tbl` from `from` on, in scan order.
+std::vector<std::string> scan_keys(environment& env, std::string_view from,
+                                   table tbl = table::customers) {
+  std::vector<std::string> keys;
+  auto txn = env.read();
+  REQUIRE(txn.valid());
+  txn.scan(tbl, from, [&](const record_view& rec) {
+    keys.emplace_back(rec.key);
+    return true;
+  });
+  return keys;
+}
+
+using strings = std::vector<std::string>;
+
+} // namespace
+
+// -- open ---------------------------------------------------------------------
+
+TEST_CASE("open creates a missing data folder with mode 0750") {
+  temp_dir tmp;
+  auto path = tmp.path + "/a/b/data";
+  auto env = open_env(path);
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode));
+  auto mask = ::umask(0);
+  ::umask(mask);
+  CHECK((st.st_mode & 0777) == (0750 & ~mask));
+  CHECK(std::filesystem::exists(path + "/data.mdb"));
+}
+
+TEST_CASE("open fails with a message when the folder cannot be created") {
+  temp_dir tmp;
+  auto file = tmp.path + "/file";
+  std::ofstream{file} << "x";
+  auto path = file + "/data";
+  std::string error;
+  auto env = environment::open({path, 1ull << 20, 126}, error);
+  CHECK(env == nullptr);
+  CHECK(error
+        == "data-dir " + path + ": cannot create folder: Not a directory");
+}
+
+TEST_CASE("open fails with a message when the path is a regular file") {
+  temp_dir tmp;
+  auto file = tmp.path + "/file";
+  std::ofstream{file} << "x";
+  std::string error;
+  auto env = environment::open({file, 1ull << 20, 126}, error);
+  CHECK(env == nullptr);
+  CHECK(error
+        == "data-dir " + file + ": cannot create folder: Not a directory");
+}
+
+TEST_CASE("open fails with a message when the map size is 0") {
+  temp_dir tmp;
+  std::string error;
+  auto env = environment::open({tmp.path, 0, 126}, error);
+  CHECK(env == nullptr);
+  CHECK(error == "map size must be > 0");
+}
+
+TEST_CASE("open fails with a message when the map is too small") {
+  temp_dir tmp;
+  std::string error;
+  auto env = environment::open({tmp.path, 4096, 126}, error);
+  CHECK(env == nullptr);
+  CHECK(error.rfind("data-dir " + tmp.path + ": LMDB: MDB_MAP_FULL", 0) == 0);
+  CHECK(error.find("map size 4096 is too small") != std::string::npos);
+}
+
+TEST_CASE("open refuses a folder already open in this process") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  std::string error;
+  auto again = environment::open({tmp.path, 1ull << 20, 126}, error);
+  CHECK(again == nullptr);
+  CHECK(error == "data-dir " + tmp.path + ": already open in this process");
+  env.reset();
+  // Closing the first one frees the folder again.
+  auto reopened = open_env(tmp.path);
+}
+
+TEST_CASE("open stores schema-version 1 in meta") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto rec = get(*env, "schema-version", table::meta);
+  REQUIRE(rec);
+  CHECK(rec->json == "1");
+  CHECK(rec->version == 0);
+}
+
+TEST_CASE("open fails on a schema-version mismatch") {
+  temp_dir tmp;
+  {
+    auto env = open_env(tmp.path);
+    auto res = apply_one(*env, replace_op("schema-version", "2", 0,
+                                          table::meta));
+    CHECK(res.st == status::ok);
+  }
+  std::string error;
+  auto env = environment::open({tmp.path, 1ull << 24, 126}, error);
+  CHECK(env == nullptr);
+  CHECK(error
+        == "data-dir " + tmp.path
+             + ": schema version \"2\" found, expected \"1\"");
+  // A failed open releases the folder: a retry reports the schema again,
+  // not "already open".
+  auto retry = environment::open({tmp.path, 1ull << 24, 126}, error);
+  CHECK(retry == nullptr);
+  CHECK(error.find("schema version \"2\" found") != std::string::npos);
+}
+
+// -- apply: single ops --------------------------------------------------------
+
+TEST_CASE("insert then get returns version 1 and the bytes") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto bytes = std::string{"{\"id\":\"1\",\"nul\":\"\0\"}", 20};
+  auto res = apply_one(*env, insert_op("c-1", bytes));
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 1);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 1);
+  CHECK(rec->json == bytes);
+  CHECK_FALSE(get(*env, "c-2"));
+}
+
+TEST_CASE("insert of an existing key gives exists and keeps the old value") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "old"));
+  auto res = apply_one(*env, insert_op("c-1", "new"));
+  CHECK(res.st == status::exists);
+  CHECK(res.version == 0);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 1);
+  CHECK(rec->json == "old");
+}
+
+TEST_CASE("replace bumps the version and stores the new bytes") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto res = apply_one(*env, replace_op("c-1", "v2"));
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 2);
+  res = apply_one(*env, replace_op("c-1", "v3", 2));
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 3);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 3);
+  CHECK(rec->json == "v3");
+}
+
+TEST_CASE("replace of a missing key gives not_found and writes nothing") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto res = apply_one(*env, replace_op("c-1", "v"));
+  CHECK(res.st == status::not_found);
+  CHECK(res.version == 0);
+  CHECK_FALSE(get(*env, "c-1"));
+}
+
+TEST_CASE("replace with a wrong expected version gives conflict") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  apply_one(*env, replace_op("c-1", "v2"));
+  auto res = apply_one(*env, replace_op("c-1", "v3", 1));
+  CHECK(res.st == status::conflict);
+  CHECK(res.version == 0);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 2);
+  CHECK(rec->json == "v2");
+}
+
+TEST_CASE("erase removes the key") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  apply_one(*env, insert_op("c-2", "v1"));
+  auto res = apply_one(*env, erase_op("c-1", 1));
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 0);
+  CHECK_FALSE(get(*env, "c-1"));
+  CHECK(get(*env, "c-2"));
+  // The key can be inserted again and starts over at version 1.
+  CHECK(apply_one(*env, insert_op("c-1", "again")).version == 1);
+}
+
+TEST_CASE("erase of a missing key gives not_found") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto res = apply_one(*env, erase_op("c-1"));
+  CHECK(res.st == status::not_found);
+  CHECK(res.version == 0);
+}
+
+TEST_CASE("erase with a wrong expected version gives conflict") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto res = apply_one(*env, erase_op("c-1", 7));
+  CHECK(res.st == status::conflict);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->json == "v1");
+}
+
+TEST_CASE("customer values are a big-endian version then the bytes") {
+  temp_dir tmp;
+  {
+    auto env = open_env(tmp.path);
+    std::vector<write_op> ops{insert_op("c-1", "first")};
+    for (auto i = 0; i < 257; ++i)
+      ops.push_back(replace_op("c-1", "doc"));
+    CHECK(apply_ok(*env, ops).back().version == 258);
+    apply_one(*env, insert_op("node", "n1", table::meta));
+  }
+  // Read the file with plain LMDB once our env is closed.
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  REQUIRE(mdb_env_set_maxdbs(env, 2) == 0);
+  REQUIRE(mdb_env_open(env, tmp.path.c_str(), MDB_RDONLY, 0) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+  auto raw = [&](const char* name, std::string key) {
+    MDB_dbi dbi;
+    REQUIRE(mdb_dbi_open(txn, name, 0, &dbi) == 0);
+    MDB_val k{key.size(), key.data()};
+    MDB_val v;
+    REQUIRE(mdb_get(txn, dbi, &k, &v) == 0);
+    return std::string{static_cast<const char*>(v.mv_data), v.mv_size};
+  };
+  CHECK(raw("customers", "c-1") == std::string{"\0\0\0\0\0\0\1\2doc", 11});
+  CHECK(raw("meta", "node") == "n1");
+  CHECK(raw("meta", "schema-version") == "1");
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+}
+
+TEST_CASE("meta values are raw bytes without a version") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto res = apply_one(*env, insert_op("node", "n1", table::meta));
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 0);
+  auto rec = get(*env, "node", table::meta);
+  REQUIRE(rec);
+  CHECK(rec->version == 0);
+  CHECK(rec->json == "n1");
+  // Meta keys live apart from customer keys.
+  CHECK_FALSE(get(*env, "node"));
+  CHECK(apply_one(*env, replace_op("node", "n2", 0, table::meta)).st
+        == status::ok);
+  CHECK(get(*env, "node", table::meta)->json == "n2");
+  // Meta has no versions: stored counts as 0, so any other expected
+  // version conflicts.
+  CHECK(apply_one(*env, replace_op("node", "n3", 1, table::meta)).st
+        == status::conflict);
+  CHECK(apply_one(*env, erase_op("node", 1, table::meta)).st
+        == status::conflict);
+  CHECK(apply_one(*env, erase_op("node", 0, table::meta)).st == status::ok);
+  CHECK_FALSE(get(*env, "node", table::meta));
+}
+
+// -- apply: batches -----------------------------------------------------------
+
+TEST_CASE("a batch with failing ops still commits the good ops") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto results = apply_ok(*env, {
+                                  insert_op("c-0", "a"),
+                                  insert_op("c-1", "dup"),
+                                  replace_op("c-9", "missing"),
+                                  replace_op("c-1", "stale", 5),
+                                  insert_op("c-2", "b"),
+                                });
+  CHECK(results[0].st == status::ok);
+  CHECK(results[1].st == status::exists);
+  CHECK(results[2].st == status::not_found);
+  CHECK(results[3].st == status::conflict);
+  CHECK(results[4].st == status::ok);
+  CHECK(get(*env, "c-0")->json == "a");
+  CHECK(get(*env, "c-1")->json == "v1");
+  CHECK(get(*env, "c-2")->json == "b");
+  CHECK_FALSE(get(*env, "c-9"));
+}
+
+TEST_CASE("ops in a batch see the earlier ops of the same batch") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto results = apply_ok(*env, {
+                                  insert_op("c-1", "v1"),
+                                  replace_op("c-1", "v2", 1),
+                                  insert_op("c-1", "dup"),
+                                  insert_op("c-2", "x"),
+                                  erase_op("c-2", 1),
+                                });
+  CHECK(results[0].version == 1);
+  CHECK(results[1].st == status::ok);
+  CHECK(results[1].version == 2);
+  CHECK(results[2].st == status::exists);
+  CHECK(results[4].st == status::ok);
+  CHECK(get(*env, "c-1")->version == 2);
+  CHECK_FALSE(get(*env, "c-2"));
+}
+
+TEST_CASE("an empty batch returns ok and no results") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  std::vector<write_result> results{write_result{status::failed, 3}};
+  std::string error = "stale";
+  CHECK(env->apply({}, results, error) == status::ok);
+  CHECK(results.empty());
+  CHECK(error.empty());
+}
+
+TEST_CASE("an invalid key fails only its own op") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto results = apply_ok(*env, {
+                                  insert_op("", "empty key"),
+                                  insert_op(std::string(600, 'k'), "long"),
+                                  insert_op("c-1", "fine"),
+                                });
+  CHECK(results[0].st == status::failed);
+  CHECK(results[1].st == status::failed);
+  CHECK(results[2].st == status::ok);
+  CHECK(get(*env, "c-1")->json == "fine");
+  auto txn = env->read();
+  CHECK(txn.count(table::customers) == 1);
+}
+
+TEST_CASE("data survives close and reopen") {
+  temp_dir tmp;
+  {
+    auto env = open_env(tmp.path);
+    apply_one(*env, insert_op("c-1", "v1"));
+    apply_one(*env, replace_op("c-1", "v2"));
+    apply_one(*env, insert_op("c-2", "other"));
+  }
+  auto env = open_env(tmp.path);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 2);
+  CHECK(rec->json == "v2");
+  CHECK(get(*env, "c-2")->json == "other");
+  CHECK(env->read().count(table::customers) == 2);
+}
+
+// -- reads --------------------------------------------------------------------
+
+TEST_CASE("count returns the number of entries per table") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  CHECK(env->read().count(table::customers) == 0);
+  CHECK(env->read().count(table::meta) == 1); // schema-version
+  apply_ok(*env, {insert_op("a", "1"), insert_op("b", "2"),
+                  insert_op("c", "3")});
+  apply_one(*env, erase_op("b"));
+  CHECK(env->read().count(table::customers) == 2);
+  CHECK(env->read().count(table::meta) == 1);
+}
+
+TEST_CASE("scan visits all entries in key order") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_ok(*env, {insert_op("c", "3"), insert_op("a", "1"),
+                  insert_op("b", "2"), insert_op("ab", "12")});
+  apply_one(*env, replace_op("b", "2b"));
+  CHECK(scan_keys(*env, "") == strings{"a", "ab", "b", "c"});
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  auto txn = env->read();
+  txn.scan(table::customers, "", [&](const record_view& rec) {
+    seen.emplace_back(rec.version, std::string{rec.json});
+    return true;
+  });
+  using entry = std::pair<uint64_t, std::string>;
+  CHECK(seen
+        == std::vector<entry>{{1, "1"}, {1, "12"}, {2, "2b"}, {1, "3"}});
+}
+
+TEST_CASE("scan starts at the first key not less than from") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_ok(*env, {insert_op("a", "1"), insert_op("c", "3"),
+                  insert_op("e", "5")});
+  CHECK(scan_keys(*env, "b") == strings{"c", "e"});
+  CHECK(scan_keys(*env, "c") == strings{"c", "e"});
+  CHECK(scan_keys(*env, "e") == strings{"e"});
+  CHECK(scan_keys(*env, "f").empty());
+}
+
+TEST_CASE("scan stops when the visitor returns false") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_ok(*env, {insert_op("a", "1"), insert_op("b", "2"),
+                  insert_op("c", "3"), insert_op("d", "4")});
+  strings keys;
+  auto txn = env->read();
+  txn.scan(table::customers, "", [&](const record_view& rec) {
+    keys.emplace_back(rec.key);
+    return keys.size() < 2;
+  });
+  CHECK(keys == strings{"a", "b"});
+}
+
+TEST_CASE("scan of an empty table visits nothing") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  CHECK(scan_keys(*env, "").empty());
+  CHECK(scan_keys(*env, "x").empty());
+}
+
+TEST_CASE("a read snapshot does not see writes committed after it began") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto snapshot = env->read();
+  REQUIRE(snapshot.valid());
+  apply_ok(*env, {replace_op("c-1", "v2"), insert_op("c-2", "new")});
+  auto old = snapshot.get(table::customers, "c-1");
+  REQUIRE(old);
+  CHECK(old->version == 1);
+  CHECK(old->json == "v1");
+  CHECK_FALSE(snapshot.get(table::customers, "c-2"));
+  CHECK(snapshot.count(table::customers) == 1);
+  auto fresh = env->read();
+  CHECK(fresh.get(table::customers, "c-1")->version == 2);
+  CHECK(fresh.count(table::customers) == 2);
+}
+
+TEST_CASE("read is invalid with an error when all reader slots are taken") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path, 1ull << 24, 1);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto first = env->read();
+  REQUIRE(first.valid());
+  auto second = env->read();
+  CHECK_FALSE(second.valid());
+  CHECK(second.error().find("MDB_READERS_FULL") != std::string::npos);
+  CHECK_FALSE(second.get(table::customers, "c-1"));
+  CHECK(second.count(table::customers) == 0);
+  auto visited = false;
+  second.scan(table::customers, "", [&](const record_view&) {
+    visited = true;
+    return true;
+  });
+  CHECK_FALSE(visited);
+  // Ending the first snapshot frees its slot.
+  { auto gone = std::move(first); }
+  CHECK(env->read().valid());
+}
+
+TEST_CASE("a moved-from read_txn is invalid and finds nothing") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  auto txn = env->read();
+  auto moved = std::move(txn);
+  CHECK(moved.valid());
+  CHECK(moved.get(table::customers, "c-1"));
+  CHECK_FALSE(txn.valid()); // NOLINT(bugprone-use-after-move)
+  CHECK_FALSE(txn.error().empty());
+  CHECK_FALSE(txn.get(table::customers, "c-1"));
+  CHECK(txn.count(table::customers) == 0);
+}
+
+// -- map full and usage -------------------------------------------------------
+
+TEST_CASE("a full map fails the whole batch and keeps committed data") {
+  temp_dir tmp;
+  constexpr uint64_t map_size = 64 * 1024;
+  auto env = open_env(tmp.path, map_size);
+  auto value = std::string(300, 'x');
+  strings committed;
+  std::vector<write_op> ops;
+  std::vector<write_result> results;
+  std::string error;
+  auto st = status::ok;
+  for (auto i = 0; i < 1000 && st == status::ok; ++i) {
+    ops.clear();
+    for (auto j = 0; j < 4; ++j)
+      ops.push_back(insert_op("k-" + std::to_string(i * 4 + j), value));
+    st = env->apply(ops, results, error);
+    if (st == status::ok)
+      for (const auto& op : ops)
+        committed.push_back(op.key);
+  }
+  REQUIRE(st == status::full);
+  REQUIRE_FALSE(committed.empty());
+  CHECK(error.find("MDB_MAP_FULL") != std::string::npos);
+  REQUIRE(results.size() == ops.size());
+  for (const auto& res : results) {
+    CHECK(res.st == status::full);
+    CHECK(res.version == 0);
+  }
+  { // Nothing from the failed batch, everything from before it.
+    auto txn = env->read();
+    REQUIRE(txn.valid());
+    for (const auto& op : ops)
+      CHECK_FALSE(txn.get(table::customers, op.key));
+    CHECK(txn.count(table::customers) == committed.size());
+    for (const auto& key : committed) {
+      auto rec = txn.get(table::customers, key);
+      REQUIRE(rec);
+      CHECK(rec->json == value);
+    }
+  }
+  auto usage = env->usage();
+  CHECK(usage.map_size == map_size);
+  CHECK(usage.used_bytes <= map_size);
+  // A full store still opens again (open writes nothing when meta is set).
+  env.reset();
+  env = open_env(tmp.path, map_size);
+  CHECK(env->read().count(table::customers) == committed.size());
+}
+
+TEST_CASE("a value larger than the map fails its batch with full") {
+  // Unlike many small inserts (MAP_FULL at commit), an oversized value
+  // fails in mdb_put itself.
+  temp_dir tmp;
+  constexpr uint64_t map_size = 64 * 1024;
+  auto env = open_env(tmp.path, map_size);
+  apply_one(*env, insert_op("before", "kept"));
+  std::vector<write_result> results;
+  std::string error;
+  auto st = env->apply({insert_op("small", "fits"),
+                        insert_op("huge", std::string(map_size, 'x')),
+                        insert_op("after", "fits too")},
+                       results, error);
+  CHECK(st == status::full);
+  CHECK(error == "MDB_MAP_FULL: Environment mapsize limit reached");
+  REQUIRE(results.size() == 3);
+  for (const auto& res : results) {
+    CHECK(res.st == status::full);
+    CHECK(res.version == 0);
+  }
+  auto txn = env->read();
+  CHECK_FALSE(txn.get(table::customers, "small"));
+  CHECK_FALSE(txn.get(table::customers, "huge"));
+  CHECK_FALSE(txn.get(table::customers, "after"));
+  CHECK(txn.get(table::customers, "before")->json == "kept");
+  CHECK(txn.count(table::customers) == 1);
+  // The env still takes writes that fit.
+  CHECK(apply_one(*env, insert_op("small", "fits")).st == status::ok);
+}
+
+TEST_CASE("usage reports the map size and grows with data") {
+  temp_dir tmp;
+  constexpr uint64_t map_size = 1ull << 24;
+  auto env = open_env(tmp.path, map_size);
+  auto before = env->usage();
+  CHECK(before.map_size == map_size);
+  CHECK(before.used_bytes > 0);
+  CHECK(before.used_bytes % 4096 == 0);
+  std::vector<write_op> ops;
+  for (auto i = 0; i < 100; ++i)
+    ops.push_back(insert_op("k-" + std::to_string(i), std::string(1000, 'x')));
+  apply_ok(*env, ops);
+  auto after = env->usage();
+  CHECK(after.used_bytes >= before.used_bytes + 100 * 1000);
+  CHECK(after.map_size == map_size);
+}
+
+TEST_CASE("to_string names every status") {
+  CHECK(std::string{to_string(status::ok)} == "ok");
+  CHECK(std::string{to_string(status::not_found)} == "not_found");
+  CHECK(std::string{to_string(status::exists)} == "exists");
+  CHECK(std::string{to_string(status::conflict)} == "conflict");
+  CHECK(std::string{to_string(status::full)} == "full");
+  CHECK(std::string{to_string(status::failed)} == "failed");
+}
