@@ -1,0 +1,195 @@
+#include "actors/config.hpp"
+
+#include <cctype>
+#include <limits>
+
+#include <caf/atom.hpp>
+#include <caf/config_option_adder.hpp>
+
+#include "actors/log.hpp"
+
+namespace tmf {
+
+config::config() {
+  opt_group{custom_options_, "tmf"}
+    .add(address, "address", "listen address (IPv4 or IPv6 literal)")
+    .add(port, "port", "listen port, 0 picks a free port")
+    .add(public_url, "public-url",
+         "scheme://host[:port] used to build href (empty: Host header)")
+    .add(base_path, "base-path", "API base path")
+    .add(data_dir, "data-dir", "LMDB data folder (created when missing)")
+    .add(map_size, "map-size", "LMDB map size, e.g. 1GiB")
+    .add(io_threads, "io-threads", "HTTP I/O threads")
+    .add(readers, "readers", "store reader threads (list queries, loads)")
+    .add(max_batch, "max-batch", "writes per group commit at most")
+    .add(max_body_size, "max-body-size", "largest request body, e.g. 1MiB")
+    .add(default_limit, "default-limit", "page size when limit is absent")
+    .add(max_limit, "max-limit", "largest accepted limit")
+    .add(request_timeout, "request-timeout",
+         "answer 504 when an actor has not answered by then")
+    .add(idle_timeout, "idle-timeout",
+         "passivate a customer actor after this idle time")
+    .add(shutdown_timeout, "shutdown-timeout",
+         "on SIGTERM, wait this long for in-flight requests")
+    .add(log_level, "log-level", "debug, info, warning, error or off")
+    .add(request_log_level, "request-log-level",
+         "level of the one line logged per request");
+  // One scheduler worker with the `sharing` policy: on small machines
+  // CAF's default (work stealing, one worker per core and spinning idle
+  // workers) takes the core away from the HTTP thread. See
+  // docs/performance.md in the shared material.
+  set("scheduler.max-threads", 1);
+  set("scheduler.policy", caf::atom("sharing"));
+}
+
+bool parse_byte_size(const std::string& text, uint64_t& out) {
+  size_t i = 0;
+  uint64_t value = 0;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    return false;
+  for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+       ++i) {
+    auto digit = static_cast<uint64_t>(text[i] - '0');
+    if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10)
+      return false;
+    value = value * 10 + digit;
+  }
+  auto unit = text.substr(i);
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(0, 1);
+  uint64_t mult = 1;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "K" || unit == "KiB" || unit == "k")
+    mult = 1ull << 10;
+  else if (unit == "M" || unit == "MiB")
+    mult = 1ull << 20;
+  else if (unit == "G" || unit == "GiB")
+    mult = 1ull << 30;
+  else if (unit == "T" || unit == "TiB")
+    mult = 1ull << 40;
+  else
+    return false;
+  if (value > std::numeric_limits<uint64_t>::max() / mult)
+    return false;
+  out = value * mult;
+  return true;
+}
+
+namespace {
+
+bool valid_public_url(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    return false;
+  auto scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https")
+    return false;
+  if (url.size() == scheme_end + 3)
+    return false;
+  for (auto c : url)
+    if (c <= ' ' || c == '"' || c == '\\' || c == '?' || c == '#'
+        || static_cast<unsigned char>(c) >= 0x7f)
+      return false;
+  return url.back() != '/';
+}
+
+} // namespace
+
+std::string config::validate(settings& out) const {
+  auto positive = [](caf::timespan x) { return x.count() > 0; };
+  if (address.empty())
+    return "tmf.address: must not be empty";
+  out.address = address;
+  if (port < 0 || port > 65535)
+    return "tmf.port: " + std::to_string(port)
+           + " is not a TCP port (0..65535)";
+  out.port = static_cast<uint16_t>(port);
+  if (!public_url.empty() && !valid_public_url(public_url))
+    return "tmf.public-url: '" + public_url
+           + "' must look like http://host[:port] (no path, no trailing /)";
+  out.public_url = public_url;
+  if (base_path.empty() || base_path.front() != '/' || base_path.back() == '/'
+      || base_path.find_first_of(" ?#\"\\") != std::string::npos)
+    return "tmf.base-path: '" + base_path
+           + "' must start with / and not end with /";
+  out.base_path = base_path;
+  if (data_dir.empty())
+    return "tmf.data-dir: must not be empty";
+  out.data_dir = data_dir;
+  if (!parse_byte_size(map_size, out.map_size) || out.map_size == 0)
+    return "tmf.map-size: '" + map_size
+           + "' must be a positive size such as 1GiB or 268435456";
+  if (out.map_size < (1ull << 20))
+    return "tmf.map-size: '" + map_size + "' is below the 1MiB minimum";
+  if (io_threads < 1 || io_threads > 64)
+    return "tmf.io-threads: must be between 1 and 64";
+  out.io_threads = static_cast<size_t>(io_threads);
+  if (readers < 1 || readers > 64)
+    return "tmf.readers: must be between 1 and 64";
+  out.readers = static_cast<size_t>(readers);
+  if (max_batch < 1 || max_batch > 65536)
+    return "tmf.max-batch: must be between 1 and 65536";
+  out.max_batch = static_cast<size_t>(max_batch);
+  if (!parse_byte_size(max_body_size, out.max_body_size)
+      || out.max_body_size == 0)
+    return "tmf.max-body-size: '" + max_body_size
+           + "' must be a positive size such as 1MiB";
+  if (out.max_body_size > (64ull << 20))
+    return "tmf.max-body-size: at most 64MiB";
+  if (max_limit < 1)
+    return "tmf.max-limit: must be at least 1";
+  out.max_limit = static_cast<uint64_t>(max_limit);
+  if (default_limit < 1 || default_limit > max_limit)
+    return "tmf.default-limit: must be between 1 and tmf.max-limit";
+  out.default_limit = static_cast<uint64_t>(default_limit);
+  if (!positive(request_timeout))
+    return "tmf.request-timeout: must be positive";
+  if (request_timeout > std::chrono::minutes(5))
+    return "tmf.request-timeout: at most 5min";
+  out.request_timeout = request_timeout;
+  if (!positive(idle_timeout))
+    return "tmf.idle-timeout: must be positive";
+  out.idle_timeout = idle_timeout;
+  if (!positive(shutdown_timeout))
+    return "tmf.shutdown-timeout: must be positive";
+  out.shutdown_timeout = shutdown_timeout;
+  log::level lvl;
+  if (!log::parse_level(log_level, lvl))
+    return "tmf.log-level: '" + log_level
+           + "' is not one of debug, info, warning, error, off";
+  out.log_level = static_cast<int>(lvl);
+  if (!log::parse_level(request_log_level, lvl))
+    return "tmf.request-log-level: '" + request_log_level
+           + "' is not one of debug, info, warning, error, off";
+  out.request_log_level = static_cast<int>(lvl);
+  return {};
+}
+
+std::string describe(const settings& s) {
+  auto ms = [](caf::timespan x) {
+    return std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>(x)
+               .count())
+           + "ms";
+  };
+  return "address=" + s.address + " port=" + std::to_string(s.port)
+         + " public-url=" + (s.public_url.empty() ? "(Host header)"
+                                                  : s.public_url)
+         + " base-path=" + s.base_path + " data-dir=" + s.data_dir
+         + " map-size=" + std::to_string(s.map_size)
+         + " io-threads=" + std::to_string(s.io_threads)
+         + " readers=" + std::to_string(s.readers)
+         + " max-batch=" + std::to_string(s.max_batch)
+         + " max-body-size=" + std::to_string(s.max_body_size)
+         + " default-limit=" + std::to_string(s.default_limit)
+         + " max-limit=" + std::to_string(s.max_limit)
+         + " request-timeout=" + ms(s.request_timeout)
+         + " idle-timeout=" + ms(s.idle_timeout)
+         + " shutdown-timeout=" + ms(s.shutdown_timeout)
+         + " log-level=" + log::to_string(static_cast<log::level>(s.log_level))
+         + " request-log-level="
+         + log::to_string(static_cast<log::level>(s.request_log_level));
+}
+
+} // namespace tmf

@@ -1,0 +1,72 @@
+#pragma once
+
+// The service configuration: the `[tmf]` group of a CAF INI file
+// (`--config-file=PATH`), every key overridable on the command line as
+// `--tmf.KEY=VALUE`, `--help` listing them. Only main.cpp reads it; actors
+// and http/ receive plain values.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+namespace tmf {
+
+/// Validated settings, in the units the code uses.
+struct settings {
+  std::string address;     ///< listen address
+  uint16_t port = 8080;    ///< listen port (0: any free port)
+  std::string public_url;  ///< scheme://host[:port] for href ("" = Host)
+  std::string base_path;   ///< e.g. /tmf-api/customerManagement/v4
+  std::string data_dir;    ///< LMDB folder
+  uint64_t map_size = 0;   ///< LMDB map size in bytes
+  size_t io_threads = 1;   ///< RESTinio threads
+  size_t readers = 2;      ///< store reader threads
+  size_t max_batch = 1024; ///< writes per group commit at most
+  uint64_t max_body_size = 0;
+  uint64_t default_limit = 100;
+  uint64_t max_limit = 1000;
+  caf::timespan request_timeout{};
+  caf::timespan idle_timeout{};
+  caf::timespan shutdown_timeout{};
+  int log_level = 1;         ///< tmf::log::level
+  int request_log_level = 1; ///< level of the per-request lines
+};
+
+/// The CAF configuration with the `[tmf]` options registered and this
+/// service's scheduler defaults (one worker, `sharing` policy).
+struct config : caf::actor_system_config {
+  std::string address = "127.0.0.1";
+  int64_t port = 8080;
+  std::string public_url;
+  std::string base_path = "/tmf-api/customerManagement/v4";
+  std::string data_dir = "data";
+  std::string map_size = "1GiB";
+  int64_t io_threads = 1;
+  int64_t readers = 2;
+  int64_t max_batch = 1024;
+  std::string max_body_size = "1MiB";
+  int64_t default_limit = 100;
+  int64_t max_limit = 1000;
+  caf::timespan request_timeout = std::chrono::seconds(5);
+  caf::timespan idle_timeout = std::chrono::seconds(60);
+  caf::timespan shutdown_timeout = std::chrono::seconds(5);
+  std::string log_level = "info";
+  std::string request_log_level = "info";
+
+  config();
+
+  /// Checks every value; on success fills `out` and returns an empty string,
+  /// else returns one line naming the bad key and why.
+  std::string validate(settings& out) const;
+};
+
+/// Parses a byte size: a positive integer with an optional unit (B, KiB,
+/// MiB, GiB, TiB, or K, M, G, T as powers of 1024). Returns false on error.
+bool parse_byte_size(const std::string& text, uint64_t& out);
+
+/// A one-line summary of the effective settings for the start-up log.
+std::string describe(const settings& s);
+
+} // namespace tmf

@@ -1,0 +1,212 @@
+#include "actors/customer.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/after.hpp>
+#include <caf/local_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/customer_rules.hpp"
+
+namespace tmf {
+
+struct customer_state {
+  static constexpr const char* name = "customer";
+  std::string id;
+  customer_env env;
+  bool exists = false;
+  uint64_t version = 0;
+  std::string text;         ///< stored JSON (no href)
+  nlohmann::json doc;       ///< parsed `text`, valid when `parsed`
+  bool parsed = false;
+  std::string pending_text; ///< the text of the write in flight
+  nlohmann::json pending_doc;
+  bool writing = false;     ///< a write is in flight: never passivate
+  uint64_t handled = 0;     ///< requests handled (for passivation)
+
+  customer_doc current() const {
+    return customer_doc{id, version, text};
+  }
+};
+
+namespace {
+
+using self_ptr = customer_actor::stateful_pointer<customer_state>;
+
+caf::error no_such_customer(const std::string& id) {
+  return caf::make_error(errc::not_found, "no customer with id " + id);
+}
+
+/// Inserts `"id":"<id>"` as the first member of the JSON object `body`.
+std::string with_id(const std::string& id, const std::string& body) {
+  std::string out;
+  out.reserve(body.size() + id.size() + 8);
+  out += "{\"id\":\"";
+  out += id; // ids are [0-9a-z-]: nothing to escape
+  out += '"';
+  auto rest = std::string_view{body}.substr(1); // after '{'
+  auto first = rest.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && rest[first] != '}')
+    out += ',';
+  out += rest;
+  return out;
+}
+
+/// Sends `w` to the writer and suspends this actor until it answers; then
+/// runs `on_ok(version)` or delivers the error to `rp`.
+template <class OnOk>
+void write_then(self_ptr self, store_write w,
+                caf::typed_response_promise<customer_doc> rp, OnOk on_ok) {
+  self->state.writing = true;
+  // The writer always answers (it is local and owned by us): waiting for
+  // its definitive answer keeps memory and LMDB in step, even when the HTTP
+  // side has long answered 504.
+  self->request(self->state.env.writer, caf::infinite, write_atom_v,
+                std::move(w))
+    .await(
+      [=](uint64_t version) mutable {
+        self->state.writing = false;
+        on_ok(version);
+        rp.deliver(self->state.current());
+      },
+      [=](caf::error& err) mutable {
+        self->state.writing = false;
+        self->state.pending_text.clear();
+        self->state.pending_doc = nullptr;
+        rp.deliver(std::move(err));
+      });
+}
+
+customer_actor::behavior_type
+customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
+  self->state.id = std::move(id);
+  self->state.env = std::move(env);
+  if (!fresh) {
+    self->request(self->state.env.reader, self->state.env.load_timeout,
+                  load_atom_v, self->state.id)
+      .await(
+        [=](customer_doc& d) {
+          auto& st = self->state;
+          st.exists = true;
+          st.version = d.version;
+          st.text = std::move(d.json);
+        },
+        [=](caf::error& err) {
+          if (err != errc::not_found)
+            self->quit(std::move(err)); // queued requests get this error
+        });
+  }
+  return {
+    [=](create_atom, std::string& body) -> caf::result<customer_doc> {
+      auto& st = self->state;
+      ++st.handled;
+      if (st.exists)
+        return caf::make_error(errc::conflict, "customer " + st.id
+                                                 + " already exists");
+      auto rp = self->make_response_promise<customer_doc>();
+      st.pending_text = with_id(st.id, body);
+      write_then(self,
+                 store_write{store_write::insert, st.id, st.pending_text, 0},
+                 rp, [=](uint64_t version) {
+                   auto& st = self->state;
+                   st.exists = true;
+                   st.version = version;
+                   st.text = std::move(st.pending_text);
+                   st.parsed = false;
+                 });
+      return rp;
+    },
+    [=](retrieve_atom) -> caf::result<customer_doc> {
+      auto& st = self->state;
+      ++st.handled;
+      if (!st.exists)
+        return no_such_customer(st.id);
+      return st.current();
+    },
+    [=](patch_atom, const std::string& patch_text)
+      -> caf::result<customer_doc> {
+      auto& st = self->state;
+      ++st.handled;
+      if (!st.exists)
+        return no_such_customer(st.id);
+      auto patch = nlohmann::json::parse(patch_text, nullptr, false);
+      if (patch.is_discarded())
+        return caf::make_error(errc::invalid,
+                               std::string{"the patch is not valid JSON"});
+      if (!st.parsed) {
+        st.doc = nlohmann::json::parse(st.text, nullptr, false);
+        if (st.doc.is_discarded())
+          return caf::make_error(errc::store_failed,
+                                 "stored customer " + st.id
+                                   + " is not valid JSON");
+        st.parsed = true;
+      }
+      auto next = st.doc;
+      if (auto msg = rules::apply_merge_patch(next, patch))
+        return caf::make_error(errc::invalid, *msg);
+      auto id_it = next.find("id");
+      if (id_it == next.end() || *id_it != st.id)
+        return caf::make_error(errc::invalid,
+                               std::string{"id: cannot be changed"});
+      if (auto msg = rules::check_customer(next))
+        return caf::make_error(errc::invalid, *msg);
+      auto next_text = next.dump();
+      if (next_text == st.text)
+        return st.current(); // nothing changed: no write, same version
+      auto rp = self->make_response_promise<customer_doc>();
+      st.pending_text = std::move(next_text);
+      st.pending_doc = std::move(next);
+      write_then(self,
+                 store_write{store_write::replace, st.id, st.pending_text,
+                             st.version},
+                 rp, [=](uint64_t version) {
+                   auto& st = self->state;
+                   st.version = version;
+                   st.text = std::move(st.pending_text);
+                   st.doc = std::move(st.pending_doc);
+                   st.parsed = true;
+                 });
+      return rp;
+    },
+    [=](erase_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      ++st.handled;
+      if (!st.exists)
+        return no_such_customer(st.id);
+      auto rp = self->make_response_promise<bool>();
+      st.writing = true;
+      self->request(st.env.writer, caf::infinite, write_atom_v,
+                    store_write{store_write::erase, st.id, {}, st.version})
+        .await(
+          [=](uint64_t) mutable {
+            auto& st = self->state;
+            st.writing = false;
+            st.exists = false;
+            st.version = 0;
+            st.text.clear();
+            st.doc = nullptr;
+            st.parsed = false;
+            rp.deliver(true);
+          },
+          [=](caf::error& err) mutable {
+            self->state.writing = false;
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    caf::after(self->state.env.idle_timeout) >> [=] {
+      auto& st = self->state;
+      if (!st.writing)
+        self->send(st.env.router, idle_atom_v, st.id, st.handled);
+    },
+  };
+}
+
+} // namespace
+
+customer_actor spawn_customer(caf::local_actor* parent, std::string id,
+                              bool fresh, customer_env env) {
+  return parent->spawn(customer_impl, std::move(id), fresh, std::move(env));
+}
+
+} // namespace tmf

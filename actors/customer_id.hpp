@@ -1,0 +1,26 @@
+#pragma once
+
+// Customer ids carry their shard: `<3 hex shard>-<26 base32 chars>` (128
+// random bits), e.g. `1a7-k2v4...`. Any node can find the owner of an id
+// from its prefix alone (see docs/cluster.md in the shared material).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tmf {
+
+/// Number of virtual shards; a shard is the 3 hex digits before the dash.
+constexpr uint16_t shard_count = 1024;
+
+/// Makes a fresh id in `shard` (< shard_count) from 128 random bits of the
+/// kernel's CSPRNG.
+std::string make_customer_id(uint16_t shard);
+
+/// True when `id` has the form of an id this service generates.
+bool is_customer_id(std::string_view id) noexcept;
+
+/// The shard of a well-formed id.
+uint16_t shard_of(std::string_view id) noexcept;
+
+} // namespace tmf

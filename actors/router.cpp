@@ -1,0 +1,128 @@
+#include "actors/router.hpp"
+
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/customer.hpp"
+#include "actors/customer_id.hpp"
+
+namespace tmf {
+
+namespace {
+
+struct router_state {
+  static constexpr const char* name = "router";
+
+  struct entry {
+    customer_actor handle;
+    uint64_t forwarded = 0; ///< messages sent to `handle`
+  };
+
+  router_config cfg;
+  std::unordered_map<std::string, entry> customers;
+  std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
+  size_t next_reader = 0;
+  std::minstd_rand shard_rng{std::random_device{}()};
+};
+
+using router_ptr = router_actor::stateful_pointer<router_state>;
+
+customer_actor spawn_customer(router_ptr self, const std::string& id,
+                              bool fresh) {
+  auto& st = self->state;
+  customer_env env;
+  env.router = caf::actor_cast<router_actor>(self);
+  env.writer = st.cfg.writer;
+  env.reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
+  env.idle_timeout = st.cfg.idle_timeout;
+  env.load_timeout = st.cfg.load_timeout;
+  auto handle = tmf::spawn_customer(self, id, fresh, std::move(env));
+  self->monitor(handle);
+  st.ids.emplace(handle.id(), id);
+  return handle;
+}
+
+/// The customer actor of `id`, spawned (loading from the store) on first
+/// use; counts the message about to be forwarded.
+customer_actor& owner(router_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto i = st.customers.find(id);
+  if (i == st.customers.end())
+    i = st.customers.emplace(id, router_state::entry{
+                                   spawn_customer(self, id, false), 0})
+          .first;
+  ++i->second.forwarded;
+  return i->second.handle;
+}
+
+router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.ids.find(dm.source.id());
+    if (i == st.ids.end())
+      return;
+    auto c = st.customers.find(i->second);
+    if (c != st.customers.end() && c->second.handle.id() == dm.source.id())
+      st.customers.erase(c);
+    st.ids.erase(i);
+  });
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    for (auto& kvp : self->state.customers)
+      self->send_exit(kvp.second.handle, msg.reason);
+    self->quit(msg.reason);
+  });
+  return {
+    [=](create_atom a, std::string& body) -> caf::delegated<customer_doc> {
+      auto& st = self->state;
+      // A single node owns every shard; a cluster picks one of its own.
+      auto shard = static_cast<uint16_t>(st.shard_rng() % shard_count);
+      auto id = make_customer_id(shard);
+      auto handle = spawn_customer(self, id, true);
+      st.customers.emplace(id, router_state::entry{handle, 1});
+      return self->delegate(handle, a, std::move(body));
+    },
+    [=](retrieve_atom a,
+        const std::string& id) -> caf::delegated<customer_doc> {
+      return self->delegate(owner(self, id), a);
+    },
+    [=](patch_atom a, const std::string& id,
+        std::string& patch) -> caf::delegated<customer_doc> {
+      return self->delegate(owner(self, id), a, std::move(patch));
+    },
+    [=](erase_atom a, const std::string& id) -> caf::delegated<bool> {
+      return self->delegate(owner(self, id), a);
+    },
+    [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
+      auto& st = self->state;
+      auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
+      return self->delegate(reader, a, std::move(q));
+    },
+    [=](idle_atom, const std::string& id, uint64_t handled) {
+      auto& st = self->state;
+      auto i = st.customers.find(id);
+      if (i == st.customers.end() || i->second.forwarded != handled)
+        return; // messages are in flight: it stays
+      auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      if (sender != i->second.handle.address())
+        return; // a report from an earlier incarnation
+      auto handle = i->second.handle;
+      st.customers.erase(i);
+      self->send_exit(handle, caf::exit_reason::user_shutdown);
+    },
+  };
+}
+
+} // namespace
+
+router_actor spawn_router(caf::actor_system& sys, router_config cfg) {
+  return sys.spawn(router_impl, std::move(cfg));
+}
+
+} // namespace tmf

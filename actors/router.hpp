@@ -1,0 +1,28 @@
+#pragma once
+
+// The router: the only place that maps a customer id to its owner. Like a
+// sharded facade it holds no business logic and never waits: it spawns a
+// customer actor on first use, delegates every request to it, and
+// passivates customers that report themselves idle with nothing in flight.
+
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/protocol.hpp"
+
+namespace tmf {
+
+/// What the router needs: the store actors and the customer timings.
+struct router_config {
+  store_writer_actor writer;
+  std::vector<store_reader_actor> readers; ///< at least one
+  caf::timespan idle_timeout = std::chrono::seconds(60);
+  caf::timespan load_timeout = std::chrono::seconds(5);
+};
+
+/// Spawns the router. On exit it stops every customer actor it spawned.
+router_actor spawn_router(caf::actor_system& sys, router_config cfg);
+
+} // namespace tmf

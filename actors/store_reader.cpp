@@ -1,0 +1,141 @@
+#include "actors/store.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/customer_query.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace tmf {
+
+namespace {
+
+namespace db = persistence;
+
+struct store_reader_state {
+  static constexpr const char* name = "store_reader";
+  std::shared_ptr<db::environment> env;
+};
+
+using reader_ptr = store_reader_actor::stateful_pointer<store_reader_state>;
+
+/// The values of the first `id=...` equality filter, if any: the candidates
+/// can then be fetched by key instead of scanning the table.
+const filter_term* id_term(const list_query& q) {
+  for (const auto& t : q.filters)
+    if (t.path == "id" && t.op == filter_op::eq)
+      return &t;
+  return nullptr;
+}
+
+/// Keeps the matches of a query in page order and counts them.
+struct collector {
+  const list_query& q;
+  list_page page;
+  std::vector<std::pair<nlohmann::json, std::string>> sortable;
+
+  explicit collector(const list_query& query) : q(query) {
+    // nop
+  }
+
+  void add(nlohmann::json&& doc, std::string_view text) {
+    auto pos = page.total++;
+    if (!q.sort.empty())
+      sortable.emplace_back(std::move(doc), std::string{text});
+    else if (pos >= q.offset && pos - q.offset < q.limit)
+      page.items.emplace_back(text);
+  }
+
+  list_page finish() {
+    if (!q.sort.empty()) {
+      std::stable_sort(sortable.begin(), sortable.end(),
+                       [this](const auto& a, const auto& b) {
+                         return query::sort_before(a.first, b.first, q.sort);
+                       });
+      for (auto i = q.offset; i < sortable.size() && i - q.offset < q.limit;
+           ++i)
+        page.items.emplace_back(std::move(sortable[i].second));
+    }
+    return std::move(page);
+  }
+};
+
+caf::result<list_page> run_list(db::read_txn& txn, const list_query& q) {
+  if (!txn.valid())
+    return caf::make_error(errc::store_failed, "storage failure: "
+                                                 + txn.error());
+  auto tbl = db::table::customers;
+  if (q.filters.empty() && q.sort.empty()) {
+    // Plain listing: count from the B-tree, copy only the page.
+    list_page page;
+    page.total = txn.count(tbl);
+    uint64_t pos = 0;
+    txn.scan(tbl, {}, [&](const db::record_view& rec) {
+      if (pos++ < q.offset)
+        return true;
+      if (page.items.size() >= q.limit)
+        return false;
+      page.items.emplace_back(rec.json);
+      return true;
+    });
+    return page;
+  }
+  collector out{q};
+  auto consider = [&](std::string_view text) {
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_discarded() && query::matches(doc, q.filters))
+      out.add(std::move(doc), text);
+  };
+  if (auto ids = id_term(q)) {
+    auto candidates = ids->values;
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                     candidates.end());
+    for (const auto& id : candidates)
+      if (auto rec = txn.get(tbl, id))
+        consider(rec->json);
+  } else {
+    txn.scan(tbl, {}, [&](const db::record_view& rec) {
+      consider(rec.json);
+      return true;
+    });
+  }
+  return out.finish();
+}
+
+store_reader_actor::behavior_type
+store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
+  self->state.env = std::move(env);
+  return {
+    [=](load_atom, const std::string& id) -> caf::result<customer_doc> {
+      auto txn = self->state.env->read();
+      if (!txn.valid())
+        return caf::make_error(errc::store_failed,
+                               "storage failure: " + txn.error());
+      auto rec = txn.get(db::table::customers, id);
+      if (!rec)
+        return caf::make_error(errc::not_found,
+                               "no customer with id " + id);
+      return customer_doc{id, rec->version, std::move(rec->json)};
+    },
+    [=](list_atom, const list_query& q) -> caf::result<list_page> {
+      auto txn = self->state.env->read();
+      return run_list(txn, q);
+    },
+  };
+}
+
+} // namespace
+
+store_reader_actor spawn_store_reader(caf::actor_system& sys,
+                                      std::shared_ptr<db::environment> env) {
+  return sys.spawn<caf::detached>(store_reader_impl, std::move(env));
+}
+
+} // namespace tmf

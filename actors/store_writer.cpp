@@ -1,0 +1,146 @@
+#include "actors/store.hpp"
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/log.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace tmf {
+
+namespace {
+
+namespace db = persistence;
+
+struct store_writer_state {
+  static constexpr const char* name = "store_writer";
+  std::shared_ptr<db::environment> env;
+  size_t max_batch = 1024;
+  bool flush_queued = false;
+  std::vector<db::write_op> ops;
+  std::vector<caf::typed_response_promise<uint64_t>> promises;
+  std::vector<db::write_result> results;
+  uint64_t batches = 0;
+  uint64_t writes = 0;
+};
+
+using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
+
+db::write_op to_op(store_write&& w) {
+  db::write_op op;
+  switch (w.kind) {
+    case store_write::replace:
+      op.kind = db::write_op::replace;
+      break;
+    case store_write::erase:
+      op.kind = db::write_op::erase;
+      break;
+    default:
+      op.kind = db::write_op::insert;
+  }
+  op.tbl = db::table::customers;
+  op.key = std::move(w.id);
+  op.value = std::move(w.json);
+  op.expected_version = w.expected_version;
+  return op;
+}
+
+caf::error to_error(db::status st, const std::string& detail) {
+  switch (st) {
+    case db::status::not_found:
+      return caf::make_error(errc::not_found, std::string{"no such customer"});
+    case db::status::exists:
+    case db::status::conflict:
+      return caf::make_error(errc::conflict,
+                             std::string{"the customer changed concurrently"});
+    case db::status::full:
+      return caf::make_error(errc::storage_full,
+                             std::string{"the storage map is full; nothing "
+                                         "was written"});
+    default:
+      return caf::make_error(errc::store_failed,
+                             "storage failure: " + detail);
+  }
+}
+
+/// Commits every pending write in one transaction and answers each writer.
+void commit(writer_ptr self) {
+  auto& st = self->state;
+  if (st.ops.empty())
+    return;
+  std::string detail;
+  auto txn_status = st.env->apply(st.ops, st.results, detail);
+  if (txn_status != db::status::ok)
+    log::error("store writer: batch of " + std::to_string(st.ops.size())
+               + " write(s) failed: " + db::to_string(txn_status) + " "
+               + detail);
+  for (size_t i = 0; i < st.promises.size(); ++i) {
+    auto& rp = st.promises[i];
+    if (txn_status != db::status::ok) {
+      rp.deliver(to_error(txn_status, detail));
+      continue;
+    }
+    const auto& res = st.results[i];
+    if (res.st == db::status::ok)
+      rp.deliver(res.version);
+    else
+      rp.deliver(to_error(res.st, db::to_string(res.st)));
+  }
+  ++st.batches;
+  st.writes += st.ops.size();
+  st.ops.clear();
+  st.promises.clear();
+  st.results.clear();
+}
+
+store_writer_actor::behavior_type
+store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
+                  size_t max_batch) {
+  self->state.env = std::move(env);
+  self->state.max_batch = max_batch > 0 ? max_batch : 1;
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    commit(self);
+    log::info("store writer: stopped after " + std::to_string(
+                self->state.writes) + " write(s) in "
+              + std::to_string(self->state.batches) + " transaction(s)");
+    self->state.env.reset();
+    self->quit(msg.reason);
+  });
+  return {
+    [=](write_atom, store_write& w) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<uint64_t>();
+      st.ops.emplace_back(to_op(std::move(w)));
+      st.promises.emplace_back(rp);
+      if (st.ops.size() >= st.max_batch) {
+        commit(self);
+      } else if (!st.flush_queued) {
+        // The flush lands behind every write already queued, so all writes
+        // that arrived while the last commit ran share the next transaction.
+        st.flush_queued = true;
+        self->send(self, flush_atom_v);
+      }
+      return rp;
+    },
+    [=](flush_atom) {
+      self->state.flush_queued = false;
+      commit(self);
+    },
+  };
+}
+
+} // namespace
+
+store_writer_actor spawn_store_writer(caf::actor_system& sys,
+                                      std::shared_ptr<db::environment> env,
+                                      size_t max_batch) {
+  return sys.spawn<caf::detached>(store_writer_impl, std::move(env),
+                                  max_batch);
+}
+
+} // namespace tmf

@@ -1,0 +1,57 @@
+#pragma once
+
+// The HTTP front end: RESTinio on its own I/O threads. Handlers validate
+// the request, hand it to the router through a one-shot responder actor and
+// return at once; the responder completes the response. Nothing here blocks
+// on an actor.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/protocol.hpp"
+
+namespace tmf::http {
+
+/// What the HTTP layer needs from the configuration.
+struct server_settings {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080; ///< 0: any free port
+  std::string public_url; ///< "" = build href from the Host header
+  std::string base_path = "/tmf-api/customerManagement/v4";
+  size_t io_threads = 1;
+  uint64_t max_body_size = 1 << 20;
+  uint64_t default_limit = 100;
+  uint64_t max_limit = 1000;
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
+  int request_log_level = 1; ///< tmf::log::level of the request lines
+};
+
+/// A running HTTP server.
+class server {
+public:
+  /// Binds and starts serving; throws std::exception with a one-line
+  /// message when the address cannot be bound.
+  server(caf::actor_system& sys, router_actor router, server_settings cfg);
+  ~server();
+
+  /// The port actually bound (useful with port 0).
+  uint16_t port() const noexcept;
+
+  /// `http://HOST:PORT<base-path>` of the bound socket.
+  std::string url() const;
+
+  /// Stops serving in order: new requests get 503, in-flight requests get
+  /// up to `drain` to finish, then the listener and I/O threads stop.
+  void stop(std::chrono::nanoseconds drain);
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace tmf::http

@@ -1,0 +1,143 @@
+// tmf629d: the TMF629 Customer Management API v4.0.0 service.
+//
+// Start-up order: configuration -> store (LMDB, writer, readers) -> router
+// -> HTTP. On SIGINT/SIGTERM the reverse: HTTP stops accepting and drains,
+// the router stops its customers, the store commits what is pending and
+// closes LMDB.
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/config.hpp"
+#include "actors/log.hpp"
+#include "actors/protocol.hpp"
+#include "actors/router.hpp"
+#include "actors/store.hpp"
+#include "http/server.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace {
+
+/// Blocks until SIGINT or SIGTERM arrives; returns its number.
+int wait_for_termination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+    // retry
+  }
+  return sig;
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
+/// that only `wait_for_termination` receives them.
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int fail(const std::string& line) {
+  std::fprintf(stderr, "tmf629d: %s\n", line.c_str());
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  block_termination_signals();
+  tmf::config cfg;
+  cfg.add_message_types<caf::id_block::tmf>();
+  if (auto err = cfg.parse(argc, argv))
+    return fail("bad option: " + caf::actor_system_config::render(err));
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (!cfg.remainder.empty())
+    return fail("unknown argument '" + cfg.remainder.front()
+                + "' (try --help)");
+  tmf::settings s;
+  if (auto msg = cfg.validate(s); !msg.empty())
+    return fail(msg);
+  tmf::log::set_threshold(static_cast<tmf::log::level>(s.log_level));
+  tmf::log::info("tmf629d starting: " + tmf::describe(s));
+
+  // Store.
+  std::string error;
+  std::shared_ptr<tmf::persistence::environment> env
+    = tmf::persistence::environment::open({s.data_dir, s.map_size, 126},
+                                          error);
+  if (!env)
+    return fail(error);
+
+  caf::actor_system sys{cfg};
+  auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
+  tmf::router_config rc;
+  rc.writer = writer;
+  for (size_t i = 0; i < s.readers; ++i)
+    rc.readers.push_back(tmf::spawn_store_reader(sys, env));
+  rc.idle_timeout = s.idle_timeout;
+  rc.load_timeout = s.request_timeout;
+  auto readers = rc.readers;
+  env.reset(); // the store actors own it now
+  auto router = tmf::spawn_router(sys, std::move(rc));
+
+  auto stop_actors = [&] {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    {
+      // The customers answer (or fail) their last requests before the
+      // store goes away.
+      caf::scoped_actor self{sys};
+      self->wait_for(router);
+    }
+    for (auto& r : readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+  };
+
+  // HTTP.
+  tmf::http::server_settings hs;
+  hs.address = s.address;
+  hs.port = s.port;
+  hs.public_url = s.public_url;
+  hs.base_path = s.base_path;
+  hs.io_threads = s.io_threads;
+  hs.max_body_size = s.max_body_size;
+  hs.default_limit = s.default_limit;
+  hs.max_limit = s.max_limit;
+  hs.request_timeout = s.request_timeout;
+  hs.request_log_level = s.request_log_level;
+  std::unique_ptr<tmf::http::server> http;
+  try {
+    http = std::make_unique<tmf::http::server>(sys, router, hs);
+  } catch (const std::exception& e) {
+    stop_actors();
+    return fail(e.what());
+  }
+  std::printf("listening on %s\n", http->url().c_str());
+  std::fflush(stdout);
+  tmf::log::info("listening on " + http->url());
+
+  auto sig = wait_for_termination();
+  tmf::log::info(std::string{"received "}
+                 + (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                 + ", shutting down");
+  http->stop(s.shutdown_timeout);
+  stop_actors();
+  http.reset(); // after the actors: they may hold request handles
+  tmf::log::info("stopped");
+  return 0;
+}
