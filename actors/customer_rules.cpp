@@ -1,0 +1,491 @@
+#include "actors/customer_rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace tmf::rules {
+
+namespace detail {
+
+/// The swagger text, generated into the build tree by actors/CMakeLists.txt.
+std::string_view tmf629_swagger_text() noexcept;
+
+} // namespace detail
+
+namespace {
+
+// -- compiled schema ----------------------------------------------------------
+
+/// The JSON types a swagger `type` can ask for; `any` when it asks nothing.
+enum class kind : uint8_t { any, object, array, string, integer, number,
+                            boolean };
+
+enum class format : uint8_t { none, date_time, uri };
+
+/// One swagger schema, with every `$ref` resolved to a pointer. Properties are
+/// sorted like nlohmann's object map, so an object is checked by one merge
+/// pass over both.
+struct node {
+  kind type = kind::any;
+  format fmt = format::none;
+  std::vector<std::pair<std::string, const node*>> properties;
+  std::vector<std::string> required;
+  const node* items = nullptr;
+};
+
+/// The compiled `definitions` of the swagger plus the two entry points.
+struct schema_set {
+  std::deque<node> nodes; // stable addresses
+  std::map<std::string, node*, std::less<>> definitions;
+  const node* create = nullptr;   // Customer_Create
+  const node* customer = nullptr; // Customer + required name and id
+};
+
+constexpr std::string_view ref_prefix = "#/definitions/";
+
+kind kind_of(const json& schema) {
+  auto i = schema.find("type");
+  if (i == schema.end() || !i->is_string())
+    return schema.contains("properties") ? kind::object : kind::any;
+  const auto& t = i->get_ref<const std::string&>();
+  if (t == "object")
+    return kind::object;
+  if (t == "array")
+    return kind::array;
+  if (t == "string")
+    return kind::string;
+  if (t == "integer")
+    return kind::integer;
+  if (t == "number")
+    return kind::number;
+  if (t == "boolean")
+    return kind::boolean;
+  return kind::any;
+}
+
+format format_of(const json& schema) {
+  auto i = schema.find("format");
+  if (i == schema.end() || !i->is_string())
+    return format::none;
+  const auto& f = i->get_ref<const std::string&>();
+  if (f == "date-time")
+    return format::date_time;
+  if (f == "uri")
+    return format::uri;
+  return format::none;
+}
+
+class schema_compiler {
+public:
+  schema_compiler(const json& definitions, schema_set& out)
+    : defs_(definitions), out_(out) {
+    // Create every named node first so that `$ref` cycles resolve.
+    for (auto& [name, _] : defs_.items())
+      out_.definitions.emplace(name, &out_.nodes.emplace_back());
+    for (auto& [name, schema] : defs_.items())
+      fill(*out_.definitions.find(name)->second, schema);
+  }
+
+private:
+  const node* compile(const json& schema) {
+    if (!schema.is_object())
+      return &any();
+    if (auto ref = schema.find("$ref"); ref != schema.end()) {
+      if (ref->is_string()) {
+        std::string_view target = ref->get_ref<const std::string&>();
+        if (target.substr(0, ref_prefix.size()) == ref_prefix) {
+          target.remove_prefix(ref_prefix.size());
+          if (auto i = out_.definitions.find(target);
+              i != out_.definitions.end())
+            return i->second;
+        }
+      }
+      return &any(); // unresolvable: accept rather than reject valid input
+    }
+    auto& result = out_.nodes.emplace_back();
+    fill(result, schema);
+    return &result;
+  }
+
+  void fill(node& n, const json& schema) {
+    if (!schema.is_object())
+      return;
+    if (auto ref = schema.find("$ref"); ref != schema.end()) {
+      n = *compile(schema); // a definition that is only a `$ref`
+      return;
+    }
+    n.type = kind_of(schema);
+    n.fmt = format_of(schema);
+    if (auto props = schema.find("properties");
+        props != schema.end() && props->is_object()) {
+      for (auto& [name, sub] : props->items())
+        n.properties.emplace_back(name, compile(sub));
+      std::sort(n.properties.begin(), n.properties.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+    }
+    if (auto req = schema.find("required");
+        req != schema.end() && req->is_array())
+      for (auto& name : *req)
+        if (name.is_string())
+          n.required.push_back(name.get<std::string>());
+    if (auto items = schema.find("items"); items != schema.end())
+      n.items = compile(*items);
+  }
+
+  const node& any() {
+    if (any_ == nullptr)
+      any_ = &out_.nodes.emplace_back();
+    return *any_;
+  }
+
+  const json& defs_;
+  schema_set& out_;
+  const node* any_ = nullptr;
+};
+
+schema_set build_schemas() {
+  schema_set result;
+  auto swagger = json::parse(detail::tmf629_swagger_text(), nullptr, false);
+  if (!swagger.is_object() || !swagger.contains("definitions")
+      || !swagger["definitions"].is_object())
+    return result;
+  schema_compiler compiler{swagger["definitions"], result};
+  auto lookup = [&](std::string_view name) -> node* {
+    auto i = result.definitions.find(name);
+    return i != result.definitions.end() ? i->second : nullptr;
+  };
+  auto* create = lookup("Customer_Create");
+  auto* customer = lookup("Customer");
+  if (create == nullptr || customer == nullptr)
+    return result;
+  result.create = create;
+  // A stored customer also needs its name (the swagger only requires it on
+  // creation) and its id.
+  auto& stored = result.nodes.emplace_back(*customer);
+  for (auto name : {"name", "id"})
+    if (std::find(stored.required.begin(), stored.required.end(), name)
+        == stored.required.end())
+      stored.required.emplace_back(name);
+  result.customer = &stored;
+  return result;
+}
+
+/// Parsed once, on first use; C++11 guarantees thread-safe initialisation.
+const schema_set& schemas() {
+  static const schema_set instance = build_schemas();
+  return instance;
+}
+
+// -- validation ---------------------------------------------------------------
+
+/// One step of the path to an error: an attribute name or an array index.
+struct segment {
+  const std::string* key; // nullptr for an index
+  size_t index;
+};
+
+/// Collects the error; the path is recorded while unwinding, so a valid
+/// document never pays for it.
+struct failure {
+  std::string problem;
+  std::vector<segment> path; // innermost first
+};
+
+const char* type_name(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    default:
+      return "binary";
+  }
+}
+
+const char* kind_name(kind k) {
+  switch (k) {
+    case kind::object:
+      return "object";
+    case kind::array:
+      return "array";
+    case kind::string:
+      return "string";
+    case kind::integer:
+      return "integer";
+    case kind::number:
+      return "number";
+    case kind::boolean:
+      return "boolean";
+    default:
+      return "any";
+  }
+}
+
+/// Quotes a client-supplied string for a message, cut to a sane length.
+std::string quoted(const std::string& text) {
+  constexpr size_t max_len = 64;
+  json shown = text;
+  if (text.size() > max_len) {
+    size_t cut = max_len;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut; // do not split a UTF-8 sequence
+    shown = text.substr(0, cut) + "...";
+  }
+  return shown.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool is_uri(const std::string& text) {
+  if (text.empty())
+    return false;
+  for (unsigned char c : text)
+    if (c <= 0x20 || c == 0x7F)
+      return false;
+  return true;
+}
+
+bool type_ok(kind k, const json& value) {
+  switch (k) {
+    case kind::any:
+      return true;
+    case kind::object:
+      return value.is_object();
+    case kind::array:
+      return value.is_array();
+    case kind::string:
+      return value.is_string();
+    case kind::integer:
+      if (value.is_number_integer())
+        return true;
+      if (value.is_number_float()) {
+        auto x = value.get<double>();
+        return std::isfinite(x) && std::trunc(x) == x;
+      }
+      return false;
+    case kind::number:
+      return value.is_number();
+    case kind::boolean:
+      return value.is_boolean();
+  }
+  return false;
+}
+
+bool check(const node& schema, const json& value, failure& err);
+
+bool check_object(const node& schema, const json& value, failure& err) {
+  for (const auto& name : schema.required) {
+    if (value.find(name) == value.end()) {
+      err.problem = "required attribute is missing";
+      err.path.push_back({&name, 0});
+      return false;
+    }
+  }
+  // Merge pass: both the object's members and the properties are sorted.
+  auto prop = schema.properties.begin();
+  auto prop_end = schema.properties.end();
+  const auto& members = value.get_ref<const json::object_t&>();
+  for (auto member = members.begin();
+       member != members.end() && prop != prop_end; ++member) {
+    while (prop != prop_end && prop->first < member->first)
+      ++prop;
+    if (prop == prop_end || prop->first != member->first)
+      continue; // unknown attribute: a polymorphic extension, not checked
+    if (!check(*prop->second, member->second, err)) {
+      err.path.push_back({&member->first, 0});
+      return false;
+    }
+    ++prop;
+  }
+  return true;
+}
+
+bool check(const node& schema, const json& value, failure& err) {
+  if (!type_ok(schema.type, value)) {
+    err.problem = "expected ";
+    err.problem += kind_name(schema.type);
+    err.problem += ", got ";
+    err.problem += type_name(value);
+    return false;
+  }
+  switch (schema.type) {
+    case kind::object:
+      return check_object(schema, value, err);
+    case kind::array:
+      if (schema.items != nullptr) {
+        size_t index = 0;
+        for (const auto& item : value) {
+          if (!check(*schema.items, item, err)) {
+            err.path.push_back({nullptr, index});
+            return false;
+          }
+          ++index;
+        }
+      }
+      return true;
+    case kind::string: {
+      if (schema.fmt == format::none)
+        return true;
+      const auto& text = value.get_ref<const std::string&>();
+      if (schema.fmt == format::date_time && !is_rfc3339_date_time(text)) {
+        err.problem = "expected RFC 3339 date-time, got " + quoted(text);
+        return false;
+      }
+      if (schema.fmt == format::uri && !is_uri(text)) {
+        err.problem = "expected URI, got " + quoted(text);
+        return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+std::string render(const failure& err) {
+  std::string result;
+  for (auto i = err.path.rbegin(); i != err.path.rend(); ++i) {
+    if (i->key != nullptr) {
+      if (!result.empty())
+        result += '.';
+      result += *i->key;
+    } else {
+      result += '[';
+      result += std::to_string(i->index);
+      result += ']';
+    }
+  }
+  if (!result.empty())
+    result += ": ";
+  result += err.problem;
+  return result;
+}
+
+std::optional<std::string> validate(const node* schema, const json& doc) {
+  if (schema == nullptr)
+    return "internal error: the TMF629 schema is unavailable";
+  failure err;
+  if (check(*schema, doc, err))
+    return std::nullopt;
+  return render(err);
+}
+
+// -- date-time ----------------------------------------------------------------
+
+bool digits(std::string_view text, size_t pos, size_t count, int& out) {
+  if (pos + count > text.size())
+    return false;
+  int value = 0;
+  for (size_t i = pos; i < pos + count; ++i) {
+    auto c = text[i];
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + (c - '0');
+  }
+  out = value;
+  return true;
+}
+
+int days_in_month(int year, int month) {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+  if (month == 2) {
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return leap ? 29 : 28;
+  }
+  return days[month - 1];
+}
+
+} // namespace
+
+bool is_rfc3339_date_time(std::string_view text) noexcept {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
+  int year, month, day, hour, minute, second;
+  if (!digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-'
+      || !digits(text, 5, 2, month) || text[7] != '-'
+      || !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't')
+      || !digits(text, 11, 2, hour) || text[13] != ':'
+      || !digits(text, 14, 2, minute) || text[16] != ':'
+      || !digits(text, 17, 2, second))
+    return false;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)
+      || hour > 23 || minute > 59 || second > 60)
+    return false;
+  size_t pos = 19;
+  if (text[pos] == '.') {
+    size_t start = ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
+      ++pos;
+    if (pos == start)
+      return false;
+  }
+  if (pos >= text.size())
+    return false;
+  if (text[pos] == 'Z' || text[pos] == 'z')
+    return pos + 1 == text.size();
+  if (text[pos] != '+' && text[pos] != '-')
+    return false;
+  int off_hour, off_minute;
+  return pos + 6 == text.size() && digits(text, pos + 1, 2, off_hour)
+         && text[pos + 3] == ':' && digits(text, pos + 4, 2, off_minute)
+         && off_hour <= 23 && off_minute <= 59;
+}
+
+std::optional<std::string> check_create(const json& body) {
+  try {
+    if (!body.is_object())
+      return std::string{"expected a JSON object, got "} + type_name(body);
+    for (auto name : {"id", "href"})
+      if (body.contains(name))
+        return std::string{name}
+               + ": is assigned by the server and cannot be set";
+    return validate(schemas().create, body);
+  } catch (const std::exception& ex) {
+    return std::string{"internal error: "} + ex.what();
+  }
+}
+
+std::optional<std::string> check_customer(const json& doc) {
+  try {
+    if (!doc.is_object())
+      return std::string{"expected a JSON object, got "} + type_name(doc);
+    if (doc.contains("href"))
+      return std::string{"href: is derived from the id and must not be stored"};
+    return validate(schemas().customer, doc);
+  } catch (const std::exception& ex) {
+    return std::string{"internal error: "} + ex.what();
+  }
+}
+
+std::optional<std::string> apply_merge_patch(json& doc, const json& patch) {
+  if (!patch.is_object())
+    return std::string{"a merge patch must be a JSON object, got "}
+           + type_name(patch);
+  try {
+    doc.merge_patch(patch);
+    return std::nullopt;
+  } catch (const std::exception& ex) {
+    return std::string{"cannot apply the merge patch: "} + ex.what();
+  }
+}
+
+} // namespace tmf::rules

@@ -1,0 +1,250 @@
+#include "actors/customer_query.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+using tmf::filter_op;
+using tmf::filter_term;
+using tmf::sort_key;
+using tmf::query::check_term;
+using tmf::query::matches;
+using tmf::query::sort_before;
+
+namespace {
+
+json customer() {
+  return json::parse(R"({
+    "id": "00a-1",
+    "name": "Moon Football Club",
+    "status": "Approved",
+    "engagedParty": {"id": "org-42", "@referredType": "Organization"},
+    "contactMedium": [
+      {"mediumType": "email", "preferred": true,
+       "characteristic": {"emailAddress": "office@moonfc.example"}},
+      {"mediumType": "phone", "preferred": false,
+       "characteristic": {"phoneNumber": "+1 555 0100"}}
+    ],
+    "characteristic": [
+      {"name": "segment", "value": "gold"},
+      {"name": "seats", "value": 42000},
+      {"name": "tags", "value": ["sports", "football"]}
+    ],
+    "creditProfile": [{"creditScore": 710, "creditRiskRating": 2}],
+    "ratio": 0.25
+  })");
+}
+
+filter_term term(std::string path, filter_op op,
+                 std::vector<std::string> values) {
+  return filter_term{std::move(path), op, std::move(values)};
+}
+
+bool one(filter_term t) {
+  return matches(customer(), {std::move(t)});
+}
+
+} // namespace
+
+TEST_CASE("no filters match every document") {
+  CHECK(matches(customer(), {}));
+}
+
+TEST_CASE("eq matches a top-level string exactly") {
+  CHECK(one(term("name", filter_op::eq, {"Moon Football Club"})));
+  CHECK_FALSE(one(term("name", filter_op::eq, {"Moon"})));
+  CHECK_FALSE(one(term("name", filter_op::eq, {"moon football club"})));
+}
+
+TEST_CASE("the values of one term are ORed") {
+  CHECK(one(term("status", filter_op::eq, {"Pending", "Approved"})));
+  CHECK_FALSE(one(term("status", filter_op::eq, {"Pending", "Rejected"})));
+}
+
+TEST_CASE("different terms are ANDed") {
+  auto doc = customer();
+  CHECK(matches(doc, {term("status", filter_op::eq, {"Approved"}),
+                      term("engagedParty.id", filter_op::eq, {"org-42"})}));
+  CHECK_FALSE(matches(doc, {term("status", filter_op::eq, {"Approved"}),
+                            term("engagedParty.id", filter_op::eq, {"x"})}));
+}
+
+TEST_CASE("dotted paths descend into objects and arrays") {
+  CHECK(one(term("engagedParty.@referredType", filter_op::eq,
+                 {"Organization"})));
+  CHECK(one(term("contactMedium.characteristic.emailAddress", filter_op::eq,
+                 {"office@moonfc.example"})));
+  CHECK(one(term("contactMedium.mediumType", filter_op::eq, {"phone"})));
+  CHECK(one(term("characteristic.name", filter_op::eq, {"seats"})));
+  CHECK_FALSE(one(term("characteristic.name", filter_op::eq, {"nope"})));
+  // An array leaf: any element may match.
+  CHECK(one(term("characteristic.value", filter_op::eq, {"football"})));
+}
+
+TEST_CASE("a missing attribute matches only ne") {
+  for (auto op : {filter_op::eq, filter_op::gt, filter_op::gte, filter_op::lt,
+                  filter_op::lte, filter_op::regex})
+    CHECK_FALSE(one(term("statusReason", op, {"x"})));
+  CHECK(one(term("statusReason", filter_op::ne, {"x"})));
+  CHECK(one(term("engagedParty.name", filter_op::ne, {"x"})));
+}
+
+TEST_CASE("ne matches when no value at the path equals any value") {
+  CHECK(one(term("status", filter_op::ne, {"Pending"})));
+  CHECK_FALSE(one(term("status", filter_op::ne, {"Approved"})));
+  CHECK_FALSE(one(term("status", filter_op::ne, {"Pending", "Approved"})));
+  // One array element equal is enough to fail ne.
+  CHECK_FALSE(one(term("contactMedium.mediumType", filter_op::ne,
+                       {"email"})));
+  CHECK(one(term("contactMedium.mediumType", filter_op::ne, {"fax"})));
+}
+
+TEST_CASE("numbers compare numerically") {
+  CHECK(one(term("creditProfile.creditScore", filter_op::gt, {"700"})));
+  CHECK(one(term("creditProfile.creditScore", filter_op::gte, {"710"})));
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::gt, {"710"})));
+  CHECK(one(term("creditProfile.creditScore", filter_op::lt, {"1000"})));
+  CHECK(one(term("creditProfile.creditScore", filter_op::lte, {"710.0"})));
+  CHECK(one(term("creditProfile.creditScore", filter_op::eq, {"710"})));
+  CHECK(one(term("creditProfile.creditScore", filter_op::eq, {"7.1e2"})));
+  // Lexicographically "9" > "710", numerically it is not.
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::lt, {"9"})));
+  CHECK(one(term("ratio", filter_op::lt, {"0.5"})));
+  CHECK(one(term("ratio", filter_op::gt, {"-1"})));
+  // A non-numeric value never compares with a number.
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::eq, {"abc"})));
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::gt, {"abc"})));
+}
+
+TEST_CASE("numbers inside arrays compare numerically") {
+  auto doc = json::parse(R"({"c": [{"v": [3, 12]}, {"v": 7}]})");
+  CHECK(matches(doc, {term("c.v", filter_op::gt, {"10"})}));
+  CHECK(matches(doc, {term("c.v", filter_op::eq, {"7"})}));
+  CHECK_FALSE(matches(doc, {term("c.v", filter_op::gt, {"12"})}));
+  CHECK_FALSE(matches(doc, {term("c.v", filter_op::lt, {"3"})}));
+  CHECK(one(term("characteristic.value", filter_op::eq, {"42000"})));
+}
+
+TEST_CASE("strings compare lexicographically") {
+  CHECK(one(term("name", filter_op::gt, {"Moon"})));
+  CHECK(one(term("name", filter_op::lt, {"N"})));
+  CHECK(one(term("name", filter_op::gte, {"Moon Football Club"})));
+  CHECK(one(term("name", filter_op::lte, {"Moon Football Club"})));
+  CHECK_FALSE(one(term("name", filter_op::lt, {"Moon"})));
+}
+
+TEST_CASE("booleans compare with true and false") {
+  CHECK(one(term("contactMedium.preferred", filter_op::eq, {"true"})));
+  CHECK(one(term("contactMedium.preferred", filter_op::eq, {"false"})));
+  CHECK_FALSE(one(term("contactMedium.preferred", filter_op::eq, {"yes"})));
+  auto doc = customer();
+  doc["contactMedium"][1]["preferred"] = true;
+  CHECK_FALSE(matches(doc, {term("contactMedium.preferred", filter_op::eq,
+                                 {"false"})}));
+  CHECK_FALSE(matches(doc, {term("contactMedium.preferred", filter_op::ne,
+                                 {"true"})}));
+}
+
+TEST_CASE("regex matches the whole string with ECMAScript syntax") {
+  CHECK(one(term("name", filter_op::regex, {"Moon.*"})));
+  CHECK(one(term("name", filter_op::regex, {".*Football.*"})));
+  CHECK_FALSE(one(term("name", filter_op::regex, {"Football"})));
+  CHECK(one(term("name", filter_op::regex, {"^Moon\\s\\w+ Club$"})));
+  CHECK(one(term("contactMedium.characteristic.emailAddress",
+                 filter_op::regex, {"[a-z]+@moonfc\\.example"})));
+  CHECK(one(term("name", filter_op::regex, {"x", "Moon.*"})));
+}
+
+TEST_CASE("regex applies to numbers by their text") {
+  CHECK(one(term("creditProfile.creditScore", filter_op::regex, {"7\\d+"})));
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::regex,
+                       {"8\\d+"})));
+}
+
+TEST_CASE("an invalid regex never matches and check_term reports it") {
+  auto t = term("name", filter_op::regex, {"(unclosed"});
+  CHECK_FALSE(one(t));
+  auto msg = check_term(t);
+  CHECK(msg.rfind("name.regex: invalid regular expression \"(unclosed\"", 0)
+        == 0);
+}
+
+TEST_CASE("check_term accepts well-formed terms") {
+  CHECK(check_term(term("name", filter_op::eq, {"x"})).empty());
+  CHECK(check_term(term("a.b.c", filter_op::regex, {"^a.*$"})).empty());
+}
+
+TEST_CASE("check_term rejects empty or malformed paths") {
+  CHECK_FALSE(check_term(term("", filter_op::eq, {"x"})).empty());
+  CHECK_FALSE(check_term(term(".name", filter_op::eq, {"x"})).empty());
+  CHECK_FALSE(check_term(term("name.", filter_op::eq, {"x"})).empty());
+  CHECK_FALSE(check_term(term("a..b", filter_op::eq, {"x"})).empty());
+  CHECK_FALSE(check_term(term("name", filter_op::eq, {})).empty());
+}
+
+TEST_CASE("objects never match a filter value") {
+  CHECK_FALSE(one(term("engagedParty", filter_op::eq, {"org-42"})));
+}
+
+TEST_CASE("sort_before orders by a key, ascending and descending") {
+  json a = {{"id", "1"}, {"name", "Alpha"}};
+  json b = {{"id", "2"}, {"name", "Beta"}};
+  std::vector<sort_key> asc{{"name", false}};
+  std::vector<sort_key> desc{{"name", true}};
+  CHECK(sort_before(a, b, asc));
+  CHECK_FALSE(sort_before(b, a, asc));
+  CHECK(sort_before(b, a, desc));
+  CHECK_FALSE(sort_before(a, b, desc));
+}
+
+TEST_CASE("sort_before compares numbers numerically") {
+  json a = {{"id", "1"}, {"score", 9}};
+  json b = {{"id", "2"}, {"score", 10.5}};
+  CHECK(sort_before(a, b, {{"score", false}}));
+  CHECK_FALSE(sort_before(b, a, {{"score", false}}));
+}
+
+TEST_CASE("sort_before puts missing values first, then orders by type") {
+  json missing = {{"id", "1"}};
+  json null_v = {{"id", "2"}, {"v", nullptr}};
+  json boolean = {{"id", "3"}, {"v", true}};
+  json number = {{"id", "4"}, {"v", 1}};
+  json string = {{"id", "5"}, {"v", "a"}};
+  std::vector<sort_key> keys{{"v", false}};
+  std::vector<json> docs{string, number, boolean, null_v, missing};
+  std::sort(docs.begin(), docs.end(), [&](const json& x, const json& y) {
+    return sort_before(x, y, keys);
+  });
+  std::vector<std::string> ids;
+  for (auto& d : docs)
+    ids.push_back(d["id"].get<std::string>());
+  CHECK(ids == std::vector<std::string>{"1", "2", "3", "4", "5"});
+}
+
+TEST_CASE("sort_before breaks ties by id and is irreflexive") {
+  json a = {{"id", "a"}, {"status", "x"}};
+  json b = {{"id", "b"}, {"status", "x"}};
+  std::vector<sort_key> keys{{"status", true}};
+  CHECK(sort_before(a, b, keys));
+  CHECK_FALSE(sort_before(b, a, keys));
+  CHECK_FALSE(sort_before(a, a, keys));
+  CHECK(sort_before(a, b, {}));
+}
+
+TEST_CASE("sort_before uses later keys when earlier ones tie") {
+  json a = {{"id", "1"}, {"status", "x"}, {"name", "B"}};
+  json b = {{"id", "2"}, {"status", "x"}, {"name", "A"}};
+  std::vector<sort_key> keys{{"status", false}, {"name", false}};
+  CHECK(sort_before(b, a, keys));
+  CHECK_FALSE(sort_before(a, b, keys));
+}
+
+TEST_CASE("sort_before takes the first value of a path into arrays") {
+  json a = {{"id", "1"}, {"contactMedium", {{{"mediumType", "phone"}}}}};
+  json b = {{"id", "2"}, {"contactMedium", {{{"mediumType", "email"}}}}};
+  CHECK(sort_before(b, a, {{"contactMedium.mediumType", false}}));
+}

@@ -1,0 +1,226 @@
+#include "http/query.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using tmf::filter_op;
+using tmf::http::list_limits;
+using tmf::http::list_request;
+using tmf::http::parse_list_request;
+using tmf::http::split_query;
+
+namespace {
+
+using pairs = std::vector<std::pair<std::string, std::string>>;
+
+pairs split(std::string_view raw) {
+  pairs out;
+  std::string error;
+  REQUIRE(split_query(raw, out, error));
+  CHECK(error.empty());
+  return out;
+}
+
+std::string split_error(std::string_view raw) {
+  pairs out;
+  std::string error;
+  REQUIRE_FALSE(split_query(raw, out, error));
+  return error;
+}
+
+list_request parse(std::string_view raw, list_limits limits = {}) {
+  list_request out;
+  std::string error;
+  INFO(raw);
+  auto ok = parse_list_request(split(raw), limits, out, error);
+  INFO(error);
+  REQUIRE(ok);
+  return out;
+}
+
+std::string parse_error(std::string_view raw, list_limits limits = {}) {
+  list_request out;
+  std::string error;
+  INFO(raw);
+  REQUIRE_FALSE(parse_list_request(split(raw), limits, out, error));
+  return error;
+}
+
+} // namespace
+
+TEST_CASE("split_query decodes names and values") {
+  CHECK(split("a=1&b=x%20y") == pairs{{"a", "1"}, {"b", "x y"}});
+  CHECK(split("name=Moon%20Football%20Club")
+        == pairs{{"name", "Moon Football Club"}});
+  CHECK(split("n%41me=%c3%A9") == pairs{{"nAme", "\xc3\xa9"}});
+}
+
+TEST_CASE("split_query keeps + literally") {
+  CHECK(split("phone=+1+555") == pairs{{"phone", "+1+555"}});
+  CHECK(split("v=%2B") == pairs{{"v", "+"}});
+}
+
+TEST_CASE("split_query skips empty pairs and allows names without =") {
+  CHECK(split("") == pairs{});
+  CHECK(split("&&a=1&&") == pairs{{"a", "1"}});
+  CHECK(split("flag&b=") == pairs{{"flag", ""}, {"b", ""}});
+  CHECK(split("a=b=c") == pairs{{"a", "b=c"}});
+}
+
+TEST_CASE("split_query rejects malformed escapes") {
+  CHECK(split_error("a=%zz").find("%zz") != std::string::npos);
+  CHECK_FALSE(split_error("a=%4").empty());
+  CHECK_FALSE(split_error("a=%").empty());
+  CHECK_FALSE(split_error("%g1=x").empty());
+}
+
+TEST_CASE("an empty query gives the defaults, unpaged") {
+  auto req = parse("");
+  CHECK(req.query.filters.empty());
+  CHECK(req.query.sort.empty());
+  CHECK(req.fields.empty());
+  CHECK(req.query.offset == 0);
+  CHECK(req.query.limit == 100);
+  CHECK_FALSE(req.paged);
+  CHECK(parse("", list_limits{7, 10}).query.limit == 7);
+}
+
+TEST_CASE("offset and limit are parsed and mark the request paged") {
+  auto req = parse("offset=20&limit=5");
+  CHECK(req.query.offset == 20);
+  CHECK(req.query.limit == 5);
+  CHECK(req.paged);
+  auto only_offset = parse("offset=3");
+  CHECK(only_offset.paged);
+  CHECK(only_offset.query.limit == 100);
+  CHECK(parse("limit=0").query.limit == 0);
+  CHECK(parse("offset=18446744073709551615").query.offset
+        == 18446744073709551615ull);
+}
+
+TEST_CASE("offset and limit must be non-negative integers") {
+  CHECK(parse_error("limit=-1")
+        == R"(limit: expected a non-negative integer, got "-1")");
+  CHECK(parse_error("offset=abc")
+        == R"(offset: expected a non-negative integer, got "abc")");
+  CHECK_FALSE(parse_error("limit=").empty());
+  CHECK_FALSE(parse_error("limit=1.5").empty());
+  CHECK_FALSE(parse_error("limit=+5").empty());
+  CHECK_FALSE(parse_error("limit=%205").empty());
+  CHECK_FALSE(parse_error("offset=18446744073709551616").empty());
+  CHECK_FALSE(parse_error("limit=1&limit=2").empty());
+}
+
+TEST_CASE("a limit above max_limit is an error") {
+  CHECK(parse("limit=1000").query.limit == 1000);
+  CHECK(parse_error("limit=1001").rfind("limit: ", 0) == 0);
+  CHECK(parse("limit=10", list_limits{5, 10}).query.limit == 10);
+  CHECK_FALSE(parse_error("limit=11", list_limits{5, 10}).empty());
+}
+
+TEST_CASE("fields is a trimmed comma list") {
+  auto req = parse("fields=name,%20status%20,,engagedParty.id,");
+  CHECK(req.fields
+        == std::vector<std::string>{"name", "status", "engagedParty.id"});
+  CHECK(parse("fields=").fields.empty());
+  CHECK(parse("fields=a&fields=b").fields
+        == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("sort is a comma list with optional - or + prefixes") {
+  auto req = parse("sort=name,-status,+id,,creditProfile.creditScore");
+  REQUIRE(req.query.sort.size() == 4);
+  CHECK(req.query.sort[0].path == "name");
+  CHECK_FALSE(req.query.sort[0].descending);
+  CHECK(req.query.sort[1].path == "status");
+  CHECK(req.query.sort[1].descending);
+  CHECK(req.query.sort[2].path == "id");
+  CHECK_FALSE(req.query.sort[2].descending);
+  CHECK(req.query.sort[3].path == "creditProfile.creditScore");
+  CHECK_FALSE(parse_error("sort=-").empty());
+}
+
+TEST_CASE("a plain attribute is an eq filter with the full value") {
+  auto req = parse("href=http://127.0.0.1:8080/tmf-api/customerManagement/v4/"
+                   "customer/abc-def");
+  REQUIRE(req.query.filters.size() == 1);
+  CHECK(req.query.filters[0].path == "href");
+  CHECK(req.query.filters[0].op == filter_op::eq);
+  CHECK(req.query.filters[0].values
+        == std::vector<std::string>{
+          "http://127.0.0.1:8080/tmf-api/customerManagement/v4/customer/"
+          "abc-def"});
+  auto named = parse("name=Moon%20Football%20Club");
+  REQUIRE(named.query.filters.size() == 1);
+  CHECK(named.query.filters[0].values
+        == std::vector<std::string>{"Moon Football Club"});
+  CHECK_FALSE(named.paged);
+}
+
+TEST_CASE("a trailing operator segment becomes the filter operator") {
+  auto req = parse("creditProfile.creditScore.gte=700&name.regex=Moon.*&"
+                   "status.ne=Rejected&a.gt=1&a.lt=9&b.lte=2&c.eq=3");
+  auto& f = req.query.filters;
+  REQUIRE(f.size() == 7);
+  CHECK(f[0].path == "creditProfile.creditScore");
+  CHECK(f[0].op == filter_op::gte);
+  CHECK(f[1].path == "name");
+  CHECK(f[1].op == filter_op::regex);
+  CHECK(f[1].values == std::vector<std::string>{"Moon.*"});
+  CHECK(f[2].op == filter_op::ne);
+  CHECK(f[3].op == filter_op::gt);
+  CHECK(f[4].op == filter_op::lt);
+  CHECK(f[5].op == filter_op::lte);
+  CHECK(f[6].path == "c");
+  CHECK(f[6].op == filter_op::eq);
+}
+
+TEST_CASE("a non-operator last segment stays part of the path") {
+  auto req = parse("contactMedium.characteristic.emailAddress=a@b.c&"
+                   "regex=x");
+  REQUIRE(req.query.filters.size() == 2);
+  CHECK(req.query.filters[0].path
+        == "contactMedium.characteristic.emailAddress");
+  CHECK(req.query.filters[0].op == filter_op::eq);
+  CHECK(req.query.filters[1].path == "regex");
+  CHECK(req.query.filters[1].op == filter_op::eq);
+}
+
+TEST_CASE("commas and repeated attributes OR into one term") {
+  auto req = parse("status=Approved,Pending&status=Rejected&"
+                   "status.ne=Closed&name=x");
+  auto& f = req.query.filters;
+  REQUIRE(f.size() == 3);
+  CHECK(f[0].path == "status");
+  CHECK(f[0].op == filter_op::eq);
+  CHECK(f[0].values
+        == std::vector<std::string>{"Approved", "Pending", "Rejected"});
+  CHECK(f[1].op == filter_op::ne);
+  CHECK(f[1].values == std::vector<std::string>{"Closed"});
+  CHECK(f[2].path == "name");
+}
+
+TEST_CASE("an explicit eq merges with the plain form") {
+  auto req = parse("status=a&status.eq=b");
+  REQUIRE(req.query.filters.size() == 1);
+  CHECK(req.query.filters[0].values == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("an invalid filter is reported by check_term") {
+  CHECK(parse_error("name.regex=(x").rfind("name.regex: ", 0) == 0);
+  CHECK_FALSE(parse_error(".eq=x").empty());
+  CHECK_FALSE(parse_error("a..b=x").empty());
+}
+
+TEST_CASE("filters, sort, fields and paging combine") {
+  auto req = parse("fields=name&sort=-name&status=Approved&offset=1&limit=2");
+  CHECK(req.fields == std::vector<std::string>{"name"});
+  REQUIRE(req.query.sort.size() == 1);
+  REQUIRE(req.query.filters.size() == 1);
+  CHECK(req.query.offset == 1);
+  CHECK(req.query.limit == 2);
+  CHECK(req.paged);
+}
