@@ -55,12 +55,49 @@ int fail(const std::string& line) {
   return 1;
 }
 
+bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "-?")
+      return true;
+  }
+  return false;
+}
+
+/// Prints the usage and every `[tmf]` key to standard output.
+void print_help(const tmf::config& cfg) {
+  std::string text
+    = "usage: tmf629d [--config-file=PATH] [--tmf.KEY=VALUE ...]\n\n"
+      "TMF629 Customer Management API v4.0.0 service. Keys come from the\n"
+      "[tmf] group of the config file; the command line overrides them.\n\n";
+  for (const auto& opt : cfg.options()) {
+    if (opt.category() != "tmf")
+      continue;
+    std::string name = "  --tmf.";
+    name.append(opt.long_name().data(), opt.long_name().size());
+    name += "=<";
+    name.append(opt.type_name().data(), opt.type_name().size());
+    name += ">";
+    if (name.size() < 34)
+      name.resize(34, ' ');
+    text += name + " ";
+    text.append(opt.description().data(), opt.description().size());
+    text += '\n';
+  }
+  text += "\n--long-help also lists the CAF options ([scheduler], ...).\n";
+  std::fputs(text.c_str(), stdout);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   block_termination_signals();
   tmf::config cfg;
   cfg.add_message_types<caf::id_block::tmf>();
+  if (wants_help(argc, argv)) {
+    print_help(cfg);
+    return 0;
+  }
   if (auto err = cfg.parse(argc, argv))
     return fail("bad option: " + caf::actor_system_config::render(err));
   if (cfg.cli_helptext_printed)
@@ -72,7 +109,6 @@ int main(int argc, char** argv) {
   if (auto msg = cfg.validate(s); !msg.empty())
     return fail(msg);
   tmf::log::set_threshold(static_cast<tmf::log::level>(s.log_level));
-  tmf::log::info("tmf629d starting: " + tmf::describe(s));
 
   // Store.
   std::string error;
@@ -81,6 +117,7 @@ int main(int argc, char** argv) {
                                           error);
   if (!env)
     return fail(error);
+  tmf::log::info("tmf629d starting: " + tmf::describe(s));
 
   caf::actor_system sys{cfg};
   auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);

@@ -57,6 +57,11 @@ struct config : caf::actor_system_config {
 
   config();
 
+  /// Every registered option (for --help).
+  const caf::config_option_set& options() const {
+    return custom_options_;
+  }
+
   /// Checks every value; on success fills `out` and returns an empty string,
   /// else returns one line naming the bad key and why.
   std::string validate(settings& out) const;

@@ -150,7 +150,10 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
                                std::string{"id: cannot be changed"});
       if (auto msg = rules::check_customer(next))
         return caf::make_error(errc::invalid, *msg);
-      auto next_text = next.dump();
+      // Stored texts always start with the id (http/ reads it from there).
+      next.erase("id");
+      auto next_text = with_id(st.id, next.dump());
+      next["id"] = st.id;
       if (next_text == st.text)
         return st.current(); // nothing changed: no write, same version
       auto rp = self->make_response_promise<customer_doc>();

@@ -1,0 +1,231 @@
+// Starting, configuring, stopping and restarting the real tmf629d, and what
+// it promises about acknowledged writes (kill -9, full storage map).
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/service.hpp"
+
+using json = nlohmann::json;
+using namespace tmf::test;
+
+namespace {
+
+const std::string base = service::base_path();
+
+std::string only_line(const std::string& text) {
+  auto out = text;
+  while (!out.empty() && out.back() == '\n')
+    out.pop_back();
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a restart keeps every customer") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  std::vector<json> created;
+  {
+    service svc{data};
+    http_client http{svc.port()};
+    for (int i = 0; i < 20; ++i) {
+      auto r = http.post_json(base + "/customer",
+                              sample_customer("Restart " + std::to_string(i)));
+      REQUIRE(r.status == 201);
+      created.push_back(json::parse(r.body));
+    }
+    auto target = base + "/customer/" + created[0]["id"].get<std::string>();
+    auto p = http.merge_patch(target, R"({"status":"active"})");
+    REQUIRE(p.status == 200);
+    created[0] = json::parse(p.body);
+    auto d = http.request("DELETE", base + "/customer/"
+                                      + created[1]["id"].get<std::string>());
+    REQUIRE(d.status == 204);
+    auto status = svc.stop(SIGTERM);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  service svc{data};
+  http_client http{svc.port()};
+  auto list = http.get(base + "/customer");
+  CHECK(list.header("x-total-count") == "19");
+  for (size_t i = 0; i < created.size(); ++i) {
+    auto id = created[i]["id"].get<std::string>();
+    auto r = http.get(base + "/customer/" + id);
+    if (i == 1) {
+      CHECK(r.status == 404);
+      continue;
+    }
+    REQUIRE(r.status == 200);
+    auto body = json::parse(r.body);
+    body["href"] = created[i]["href"]; // the port changed
+    CHECK(body == created[i]);
+  }
+}
+
+TEST_CASE("kill -9 during a stream of creates loses no acknowledged create") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  std::vector<std::string> acked;
+  std::mutex mtx;
+  {
+    service svc{data};
+    std::atomic<bool> stop{false};
+    std::atomic<int> count{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 8; ++t) {
+      writers.emplace_back([&, t] {
+        http_client http{svc.port()};
+        for (int i = 0; !stop && i < 100000; ++i) {
+          auto r = http.post_json(base + "/customer",
+                                  sample_customer("K" + std::to_string(t)
+                                                  + "-" + std::to_string(i)));
+          if (r.status != 201)
+            break; // the server is gone
+          auto id = json::parse(r.body)["id"].get<std::string>();
+          std::lock_guard<std::mutex> guard{mtx};
+          acked.push_back(id);
+          ++count;
+        }
+      });
+    }
+    // Let a few hundred creates through, then kill in the middle of the
+    // stream (bounded: at most 20 s).
+    for (int i = 0; i < 2000 && count < 300; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto status = svc.stop(SIGKILL);
+    stop = true;
+    for (auto& w : writers)
+      w.join();
+    REQUIRE(WIFSIGNALED(status));
+  }
+  REQUIRE(acked.size() >= 100);
+  service svc{data};
+  http_client http{svc.port()};
+  size_t missing = 0;
+  for (const auto& id : acked)
+    if (http.get(base + "/customer/" + id).status != 200)
+      ++missing;
+  CHECK(missing == 0);
+  auto total = std::stoull(http.get(base + "/customer?limit=0")
+                             .header("x-total-count"));
+  CHECK(total >= acked.size());
+  INFO("acknowledged " << acked.size() << ", stored " << total);
+}
+
+TEST_CASE("SIGTERM and SIGINT shut down in order within seconds, exit 0") {
+  for (int sig : {SIGTERM, SIGINT}) {
+    temp_dir dir;
+    service svc{dir.path() + "/data", {"--tmf.log-level=info"}};
+    http_client http{svc.port()};
+    REQUIRE(http.post_json(base + "/customer", sample_customer("Bye")).status
+            == 201);
+    auto begin = std::chrono::steady_clock::now();
+    auto status = svc.stop(sig, std::chrono::milliseconds(8000));
+    auto took = std::chrono::steady_clock::now() - begin;
+    REQUIRE(status != -1);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(took < std::chrono::seconds(8));
+    CHECK(svc.log().find("stopped") != std::string::npos);
+  }
+}
+
+TEST_CASE("a full storage map answers 507 and loses nothing") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  service svc{data, {"--tmf.map-size=1MiB"}};
+  http_client http{svc.port()};
+  std::vector<std::string> stored;
+  int full = 0;
+  for (int i = 0; i < 200 && full == 0; ++i) {
+    auto body = json::parse(sample_customer("Full " + std::to_string(i)));
+    body["description"] = std::string(60000, 'x');
+    auto r = http.post_json(base + "/customer", body.dump());
+    if (r.status == 201) {
+      stored.push_back(json::parse(r.body)["id"]);
+    } else {
+      REQUIRE(r.status == 507);
+      auto err = json::parse(r.body);
+      CHECK(err["code"] == "507");
+      CHECK(err["message"].get<std::string>().find("full")
+            != std::string::npos);
+      ++full;
+    }
+  }
+  REQUIRE(full == 1);
+  REQUIRE(!stored.empty());
+  for (const auto& id : stored)
+    CHECK(http.get(base + "/customer/" + id).status == 200);
+  // Space can be freed: a delete still works, and so does a small create.
+  CHECK(http.request("DELETE", base + "/customer/" + stored.back()).status
+        == 204);
+  stored.pop_back();
+  CHECK(http.post_json(base + "/customer", sample_customer("Small")).status
+        == 201);
+  REQUIRE(WIFEXITED(svc.stop(SIGTERM)));
+  service again{data, {"--tmf.map-size=1MiB"}};
+  http_client http2{again.port()};
+  for (const auto& id : stored)
+    CHECK(http2.get(base + "/customer/" + id).status == 200);
+}
+
+TEST_CASE("bad configuration stops start-up with one clear line") {
+  temp_dir dir;
+  auto data = "--tmf.data-dir=" + dir.path() + "/data";
+  struct bad_case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  std::vector<bad_case> cases{
+    {{data, "--tmf.port=70000"}, "tmf.port"},
+    {{data, "--tmf.map-size=0"}, "tmf.map-size"},
+    {{data, "--tmf.log-level=loud"}, "tmf.log-level"},
+    {{data, "--tmf.public-url=ftp://x"}, "tmf.public-url"},
+    {{"--tmf.data-dir=/proc/version/data"}, "/proc/version/data"},
+    {{data, "--tmf.port=abc"}, "tmf.port"},
+  };
+  for (auto& c : cases) {
+    std::string out;
+    auto code = run_tmf629d(c.args, out);
+    INFO(out);
+    CHECK(code != 0);
+    CHECK(code != -1);
+    CHECK(out.find(c.expect) != std::string::npos);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+    CHECK(only_line(out).find("tmf629d: ") == 0);
+  }
+}
+
+TEST_CASE("--help lists every tmf key and exits 0") {
+  std::string out;
+  CHECK(run_tmf629d({"--help"}, out) == 0);
+  for (auto key : {"tmf.address", "tmf.port", "tmf.public-url",
+                   "tmf.base-path", "tmf.data-dir", "tmf.map-size",
+                   "tmf.io-threads", "tmf.request-timeout", "tmf.idle-timeout",
+                   "tmf.log-level", "tmf.max-body-size"})
+    CHECK(out.find(key) != std::string::npos);
+}
+
+TEST_CASE("start-up logs the effective configuration; requests log a line") {
+  temp_dir dir;
+  service svc{dir.path() + "/data",
+              {"--tmf.log-level=debug", "--tmf.request-log-level=info"}};
+  http_client http{svc.port()};
+  REQUIRE(http.get(base + "/customer").status == 200);
+  auto status = svc.stop(SIGTERM);
+  REQUIRE(WIFEXITED(status));
+  auto log = svc.log();
+  CHECK(log.find("tmf629d starting: address=127.0.0.1") != std::string::npos);
+  CHECK(log.find("map-size=67108864") != std::string::npos);
+  CHECK(log.find("GET " + base + "/customer 200 ") != std::string::npos);
+}
