@@ -22,6 +22,9 @@ config::config() {
     .add(io_threads, "io-threads", "HTTP I/O threads")
     .add(readers, "readers", "store reader threads (list queries, loads)")
     .add(max_batch, "max-batch", "writes per group commit at most")
+    .add(max_resident, "max-resident",
+         "customer actors kept in memory before the least recently used "
+         "are passivated")
     .add(max_body_size, "max-body-size", "largest request body, e.g. 1MiB")
     .add(default_limit, "default-limit", "page size when limit is absent")
     .add(max_limit, "max-limit", "largest accepted limit")
@@ -131,6 +134,9 @@ std::string config::validate(settings& out) const {
   if (max_batch < 1 || max_batch > 65536)
     return "tmf.max-batch: must be between 1 and 65536";
   out.max_batch = static_cast<size_t>(max_batch);
+  if (max_resident < 1)
+    return "tmf.max-resident: must be at least 1";
+  out.max_resident = static_cast<size_t>(max_resident);
   if (!parse_byte_size(max_body_size, out.max_body_size)
       || out.max_body_size == 0)
     return "tmf.max-body-size: '" + max_body_size
@@ -181,6 +187,7 @@ std::string describe(const settings& s) {
          + " io-threads=" + std::to_string(s.io_threads)
          + " readers=" + std::to_string(s.readers)
          + " max-batch=" + std::to_string(s.max_batch)
+         + " max-resident=" + std::to_string(s.max_resident)
          + " max-body-size=" + std::to_string(s.max_body_size)
          + " default-limit=" + std::to_string(s.default_limit)
          + " max-limit=" + std::to_string(s.max_limit)

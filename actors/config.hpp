@@ -24,6 +24,7 @@ struct settings {
   size_t io_threads = 1;   ///< RESTinio threads
   size_t readers = 2;      ///< store reader threads
   size_t max_batch = 1024; ///< writes per group commit at most
+  size_t max_resident = 100000; ///< resident customer actors (soft cap)
   uint64_t max_body_size = 0;
   uint64_t default_limit = 100;
   uint64_t max_limit = 1000;
@@ -46,6 +47,7 @@ struct config : caf::actor_system_config {
   int64_t io_threads = 1;
   int64_t readers = 2;
   int64_t max_batch = 1024;
+  int64_t max_resident = 100000;
   std::string max_body_size = "1MiB";
   int64_t default_limit = 100;
   int64_t max_limit = 1000;

@@ -77,6 +77,14 @@ void write_then(self_ptr self, store_write w,
       });
 }
 
+/// Offers the router to passivate this actor; the router agrees only when
+/// it has forwarded no message that this actor has not handled yet.
+void report_idle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.writing)
+    self->send(st.env.router, idle_atom_v, st.id, st.handled);
+}
+
 customer_actor::behavior_type
 customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
   self->state.id = std::move(id);
@@ -197,11 +205,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
           });
       return rp;
     },
-    caf::after(self->state.env.idle_timeout) >> [=] {
-      auto& st = self->state;
-      if (!st.writing)
-        self->send(st.env.router, idle_atom_v, st.id, st.handled);
-    },
+    [=](passivate_atom) { report_idle(self); },
+    caf::after(self->state.env.idle_timeout) >> [=] { report_idle(self); },
   };
 }
 

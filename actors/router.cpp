@@ -1,5 +1,6 @@
 #include "actors/router.hpp"
 
+#include <list>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -22,10 +23,12 @@ struct router_state {
   struct entry {
     customer_actor handle;
     uint64_t forwarded = 0; ///< messages sent to `handle`
+    std::list<std::string>::iterator lru_pos;
   };
 
   router_config cfg;
   std::unordered_map<std::string, entry> customers;
+  std::list<std::string> lru; ///< resident ids, least recently used first
   std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
   size_t next_reader = 0;
   std::minstd_rand shard_rng{std::random_device{}()};
@@ -48,15 +51,43 @@ customer_actor spawn_customer(router_ptr self, const std::string& id,
   return handle;
 }
 
+/// Registers a freshly spawned customer actor as most recently used; when
+/// more than `max_resident` are resident, asks the least recently used one to
+/// passivate (it reports idle, see the idle handler).
+router_state::entry& add_entry(router_ptr self, const std::string& id,
+                               customer_actor handle) {
+  auto& st = self->state;
+  auto pos = st.lru.insert(st.lru.end(), id);
+  auto& e = st.customers[id];
+  e.handle = std::move(handle);
+  e.lru_pos = pos;
+  if (st.customers.size() > st.cfg.max_resident && st.lru.front() != id) {
+    auto& oldest = st.customers[st.lru.front()];
+    self->send(oldest.handle, passivate_atom_v);
+    // Move it back so that the next spawn asks another one.
+    st.lru.splice(st.lru.end(), st.lru, oldest.lru_pos);
+  }
+  return e;
+}
+
+void remove_entry(router_state& st,
+                  std::unordered_map<std::string,
+                                     router_state::entry>::iterator i) {
+  st.lru.erase(i->second.lru_pos);
+  st.customers.erase(i);
+}
+
 /// The customer actor of `id`, spawned (loading from the store) on first
 /// use; counts the message about to be forwarded.
 customer_actor& owner(router_ptr self, const std::string& id) {
   auto& st = self->state;
   auto i = st.customers.find(id);
-  if (i == st.customers.end())
-    i = st.customers.emplace(id, router_state::entry{
-                                   spawn_customer(self, id, false), 0})
-          .first;
+  if (i == st.customers.end()) {
+    auto& e = add_entry(self, id, spawn_customer(self, id, false));
+    ++e.forwarded;
+    return e.handle;
+  }
+  st.lru.splice(st.lru.end(), st.lru, i->second.lru_pos);
   ++i->second.forwarded;
   return i->second.handle;
 }
@@ -70,7 +101,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       return;
     auto c = st.customers.find(i->second);
     if (c != st.customers.end() && c->second.handle.id() == dm.source.id())
-      st.customers.erase(c);
+      remove_entry(st, c);
     st.ids.erase(i);
   });
   self->set_exit_handler([=](const caf::exit_msg& msg) {
@@ -84,9 +115,9 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       // A single node owns every shard; a cluster picks one of its own.
       auto shard = static_cast<uint16_t>(st.shard_rng() % shard_count);
       auto id = make_customer_id(shard);
-      auto handle = spawn_customer(self, id, true);
-      st.customers.emplace(id, router_state::entry{handle, 1});
-      return self->delegate(handle, a, std::move(body));
+      auto& e = add_entry(self, id, spawn_customer(self, id, true));
+      e.forwarded = 1;
+      return self->delegate(e.handle, a, std::move(body));
     },
     [=](retrieve_atom a,
         const std::string& id) -> caf::delegated<customer_doc> {
@@ -113,7 +144,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       if (sender != i->second.handle.address())
         return; // a report from an earlier incarnation
       auto handle = i->second.handle;
-      st.customers.erase(i);
+      remove_entry(st, i);
       self->send_exit(handle, caf::exit_reason::user_shutdown);
     },
   };

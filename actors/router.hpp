@@ -20,6 +20,9 @@ struct router_config {
   std::vector<store_reader_actor> readers; ///< at least one
   caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan load_timeout = std::chrono::seconds(5);
+  /// Above this many resident customer actors, the least recently used are
+  /// asked to passivate (memory stays bounded under a stream of creates).
+  size_t max_resident = 100000;
 };
 
 /// Spawns the router. On exit it stops every customer actor it spawned.
