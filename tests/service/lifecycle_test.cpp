@@ -229,3 +229,53 @@ TEST_CASE("start-up logs the effective configuration; requests log a line") {
   CHECK(log.find("map-size=67108864") != std::string::npos);
   CHECK(log.find("GET " + base + "/customer 200 ") != std::string::npos);
 }
+
+TEST_CASE("passivating least recently used customers loses no request") {
+  // Two resident actors at most: creates keep pushing the hot customers out
+  // while other clients keep sending them requests.
+  temp_dir dir;
+  service svc{dir.path() + "/data", {"--tmf.max-resident=2"}};
+  std::vector<std::string> hot;
+  {
+    http_client http{svc.port()};
+    for (int i = 0; i < 3; ++i) {
+      auto r = http.post_json(base + "/customer",
+                              sample_customer("Hot" + std::to_string(i)));
+      REQUIRE(r.status == 201);
+      hot.push_back(json::parse(r.body)["id"]);
+    }
+  }
+  std::atomic<int> failures{0};
+  std::atomic<int> done{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t) {
+    clients.emplace_back([&, t] {
+      http_client http{svc.port()};
+      for (int i = 0; i < 300; ++i)
+        if (http.post_json(base + "/customer",
+                           sample_customer("Churn" + std::to_string(t) + "-"
+                                           + std::to_string(i)))
+              .status
+            != 201)
+          ++failures;
+      ++done;
+    });
+  }
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      http_client http{svc.port()};
+      for (int i = 0; done < 2 && i < 100000; ++i) {
+        auto target = base + "/customer/" + hot[(t + i) % hot.size()];
+        auto r = i % 2 == 0
+                   ? http.get(target)
+                   : http.merge_patch(target, R"({"status":"s)"
+                                                + std::to_string(i) + "\"}");
+        if (r.status != 200)
+          ++failures;
+      }
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  CHECK(failures == 0);
+}
