@@ -216,7 +216,7 @@ TEST_CASE("--help lists every tmf key and exits 0") {
     CHECK(out.find(key) != std::string::npos);
 }
 
-TEST_CASE("start-up logs the effective configuration; requests log a line") {
+TEST_CASE("start-up logs the effective configuration and one line per request") {
   temp_dir dir;
   service svc{dir.path() + "/data",
               {"--tmf.log-level=debug", "--tmf.request-log-level=info"}};
