@@ -124,27 +124,6 @@ bool query_pairs(context& ctx, const request_handle_t& req,
   return false;
 }
 
-/// Reads `fields` (the only query parameter of the single-resource GET).
-std::vector<std::string>
-fields_of(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  std::vector<std::string> fields;
-  for (const auto& [name, value] : pairs) {
-    if (name != "fields")
-      continue;
-    size_t pos = 0;
-    while (pos <= value.size()) {
-      auto end = value.find(',', pos);
-      if (end == std::string::npos)
-        end = value.size();
-      auto item = value.substr(pos, end - pos);
-      if (!item.empty())
-        fields.emplace_back(std::move(item));
-      pos = end + 1;
-    }
-  }
-  return fields;
-}
-
 // -- handlers ----------------------------------------------------------------
 
 request_handling_status_t create(const std::shared_ptr<context>& ctx,
@@ -182,7 +161,7 @@ request_handling_status_t retrieve(const std::shared_ptr<context>& ctx,
   std::vector<std::pair<std::string, std::string>> pairs;
   if (!query_pairs(*ctx, req, start, pairs))
     return restinio::request_accepted();
-  auto fields = fields_of(pairs);
+  auto fields = parse_fields(pairs);
   auto base = href_base(*ctx, req);
   ask(
     ctx, req, start,

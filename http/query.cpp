@@ -123,6 +123,25 @@ bool split_query(std::string_view raw,
   return true;
 }
 
+namespace {
+
+void append_fields(const std::string& value, std::vector<std::string>& out) {
+  for (auto& item : split_commas(value))
+    if (auto field = trim(item); !field.empty())
+      out.emplace_back(field);
+}
+
+} // namespace
+
+std::vector<std::string>
+parse_fields(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::vector<std::string> fields;
+  for (const auto& [name, value] : params)
+    if (name == "fields")
+      append_fields(value, fields);
+  return fields;
+}
+
 bool parse_list_request(
   const std::vector<std::pair<std::string, std::string>>& params,
   const list_limits& limits, list_request& out, std::string& error) {
@@ -132,9 +151,7 @@ bool parse_list_request(
   result.query.limit = limits.default_limit;
   for (const auto& [name, value] : params) {
     if (name == "fields") {
-      for (auto& item : split_commas(value))
-        if (auto field = trim(item); !field.empty())
-          result.fields.emplace_back(field);
+      append_fields(value, result.fields);
     } else if (name == "sort") {
       for (auto& item : split_commas(value)) {
         auto key = trim(item);

@@ -32,6 +32,11 @@ bool split_query(std::string_view raw,
                  std::vector<std::pair<std::string, std::string>>& out,
                  std::string& error);
 
+/// The `fields=` selection of decoded pairs: every comma-separated, trimmed,
+/// non-empty name of every `fields` parameter, in order.
+std::vector<std::string>
+parse_fields(const std::vector<std::pair<std::string, std::string>>& params);
+
 /// Builds a list request from decoded pairs. Reserved names: `fields`
 /// (comma list of attribute names), `sort` (comma list, `-` prefix =
 /// descending), `offset`, `limit` (non-negative integers). Every other name
