@@ -279,3 +279,26 @@ TEST_CASE("passivating least recently used customers loses no request") {
     c.join();
   CHECK(failures == 0);
 }
+
+TEST_CASE("a request the actors do not answer in time gets 504, not a hang") {
+  // A 1ns request timeout expires before any durable commit can answer.
+  temp_dir dir;
+  service svc{dir.path() + "/data", {"--tmf.request-timeout=1ns"}};
+  http_client http{svc.port()};
+  int timeouts = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto r = http.post_json(base + "/customer",
+                            sample_customer("Slow" + std::to_string(i)));
+    REQUIRE(r.status != 0); // answered, connection kept
+    if (r.status == 504) {
+      ++timeouts;
+      auto err = json::parse(r.body);
+      CHECK(err["code"] == "504");
+      CHECK(err["message"].get<std::string>().find("outcome is unknown")
+            != std::string::npos);
+    } else {
+      CHECK(r.status == 201);
+    }
+  }
+  CHECK(timeouts > 0);
+}
