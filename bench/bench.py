@@ -222,6 +222,9 @@ class Bench:
         cpu1 = proc_cpu_s(server_pid) if server_pid else None
         rss1 = proc_rss_kb(server_pid) if server_pid else None
         m = re.search(r"^BENCHJSON (.*)$", out.stdout, re.M)
+        if scenario == "load" and out.returncode == 0 and not m:
+            # the load script exits wrk itself once it has its customers
+            return {"requests": None, "seconds": wall, "wall": wall}
         if out.returncode != 0 or not m:
             raise RuntimeError("wrk failed (rc %d): %s\n%s%s" % (
                 out.returncode, " ".join(cmd), out.stdout[-2000:],
@@ -356,8 +359,11 @@ class Bench:
                      label="load", quiet=True)
         with open(self.ids_file) as f:
             ids = [l for l in f.read().split("\n") if l]
-        log("bench: loaded %d customers in %.1f s (%.0f creates/s, %d errors)"
-            % (len(ids), r["seconds"], r["rps"], r["error_total"]))
+        r = {"requests": len(ids), "seconds": r["seconds"],
+             "rps": len(ids) / r["seconds"] if r["seconds"] else 0,
+             "error_total": None, "statuses": r.get("statuses")}
+        log("bench: loaded %d customers in %.1f s (%.0f creates/s incl. wrk start)"
+            % (len(ids), r["seconds"], r["rps"]))
         self.load_result = r
         if len(ids) < 0.9 * n:
             raise RuntimeError("loading created only %d of %d customers "
@@ -522,6 +528,8 @@ class Bench:
                 if s in HTTP_BOUND:
                     row["ceiling_kind"] = "http"
                     row["ceiling_rps"] = statistics.median(r["rps"] for r in ceil) if ceil else None
+                    row["ceiling_p99_us"] = statistics.median(
+                        r["latency_us"]["p99"] for r in ceil) if ceil else None
                     pr = med.get("pair_ratios") or []
                     row["ratio"] = statistics.median(pr) if pr else None
                     row["ratio_min"] = min(pr) if pr else None
@@ -553,9 +561,10 @@ class Bench:
         if g:
             ok = (g["ratio"] or 0) >= 0.5 and g["latency_us"]["p99"] < 2000
             t.append({"target": "get: >= 0.5 x HTTP ceiling, p99 < 2 ms at c=64",
-                      "measured": "c=%d: %.2f x ceiling, p99 %.2f ms" % (
+                      "measured": "c=%d: %.2f x ceiling, p99 %.2f ms (ceiling's p99 %.2f ms)" % (
                           g["connections"], g["ratio"] or 0,
-                          g["latency_us"]["p99"] / 1000),
+                          g["latency_us"]["p99"] / 1000,
+                          (g.get("ceiling_p99_us") or 0) / 1000),
                       "met": ok})
         cr = row("create")
         if cr:
@@ -889,7 +898,7 @@ def main():
     p.add_argument("--pairs", type=int, default=2,
                    help="ceiling/service slice pairs per point (ABBA order)")
     p.add_argument("--load", type=int, default=10000, help="customers loaded first")
-    p.add_argument("--load-timeout", type=float, default=120.0)
+    p.add_argument("--load-timeout", type=float, default=60.0)
     p.add_argument("--timeout", type=int, default=5, help="wrk request timeout, s")
     p.add_argument("--lmdb-seconds", type=float, default=1.5,
                    help="seconds per LMDB ceiling batch size (run before each "

@@ -7,8 +7,8 @@
 --   list-filter  GET /customer?name={random existing name}&limit=20
 --   patch        PATCH /customer/{id} merge patch: status or a characteristic
 --   create       POST /customer, unique ~1 KiB body; created ids -> out=FILE
---   load         like create, names from a fixed set (list-filter finds them),
---                stops after count=N responses
+--   load         like create, names from a fixed set (list-filter finds them);
+--                exits wrk after count=N responses (prints no BENCHJSON line)
 --   delete       DELETE /customer/{id} for ids[offset+1 .. offset+count],
 --                each exactly once; stops when the pool is used up
 --   mixed        70% get, 15% patch, 10% create, 5% list-filter
@@ -181,7 +181,10 @@ function response(status, headers, body)
     if id then out_file:write(id, "\n") end
   end
   if scenario == "load" and received >= mode_stop_after then
-    stop_now()
+    -- wrk would wait out its whole -d even after thread:stop(); the ids are
+    -- on disk (line-buffered), so end the process now (no summary line).
+    if out_file then out_file:flush() end
+    os.exit(0)
   elseif scenario == "delete" and pool_next > pool_end and stopped_at == 0 then
     -- every pool id has been sent; stop once they are answered (at most
     -- one idle GET per connection is sent meanwhile)
