@@ -53,10 +53,10 @@ std::string with_id(const std::string& id, const std::string& body) {
 }
 
 /// Sends `w` to the writer and suspends this actor until it answers; then
-/// runs `on_ok(version)` or delivers the error to `rp`.
-template <class OnOk>
+/// delivers `on_ok(version)` (which updates the state) or the error to `rp`.
+template <class T, class OnOk>
 void write_then(self_ptr self, store_write w,
-                caf::typed_response_promise<customer_doc> rp, OnOk on_ok) {
+                caf::typed_response_promise<T> rp, OnOk on_ok) {
   self->state.writing = true;
   // The writer always answers (it is local and owned by us): waiting for
   // its definitive answer keeps memory and LMDB in step, even when the HTTP
@@ -66,8 +66,7 @@ void write_then(self_ptr self, store_write w,
     .await(
       [=](uint64_t version) mutable {
         self->state.writing = false;
-        on_ok(version);
-        rp.deliver(self->state.current());
+        rp.deliver(on_ok(version));
       },
       [=](caf::error& err) mutable {
         self->state.writing = false;
@@ -121,6 +120,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
                    st.version = version;
                    st.text = std::move(st.pending_text);
                    st.parsed = false;
+                   return st.current();
                  });
       return rp;
     },
@@ -176,6 +176,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
                    st.text = std::move(st.pending_text);
                    st.doc = std::move(st.pending_doc);
                    st.parsed = true;
+                   return st.current();
                  });
       return rp;
     },
@@ -185,24 +186,16 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       if (!st.exists)
         return no_such_customer(st.id);
       auto rp = self->make_response_promise<bool>();
-      st.writing = true;
-      self->request(st.env.writer, caf::infinite, write_atom_v,
-                    store_write{store_write::erase, st.id, {}, st.version})
-        .await(
-          [=](uint64_t) mutable {
-            auto& st = self->state;
-            st.writing = false;
-            st.exists = false;
-            st.version = 0;
-            st.text.clear();
-            st.doc = nullptr;
-            st.parsed = false;
-            rp.deliver(true);
-          },
-          [=](caf::error& err) mutable {
-            self->state.writing = false;
-            rp.deliver(std::move(err));
-          });
+      write_then(self, store_write{store_write::erase, st.id, {}, st.version},
+                 rp, [=](uint64_t) {
+                   auto& st = self->state;
+                   st.exists = false;
+                   st.version = 0;
+                   st.text.clear();
+                   st.doc = nullptr;
+                   st.parsed = false;
+                   return true;
+                 });
       return rp;
     },
     [=](passivate_atom) { report_idle(self); },

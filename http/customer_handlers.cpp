@@ -84,9 +84,18 @@ std::string render(const std::string& base, std::string_view text,
                         : with_fields(base, text, fields);
 }
 
-/// Parses a JSON request body; on failure answers 400 and returns false.
+/// Reads a JSON request body within the size limit; otherwise answers 413
+/// or 400 and returns false.
 bool parse_body(context& ctx, const request_handle_t& req,
                 clock::time_point start, json& out) {
+  if (req->body().size() > ctx.cfg.max_body_size) {
+    respond_error(ctx, req, 413,
+                  "the body has " + std::to_string(req->body().size())
+                    + " bytes; the limit is "
+                    + std::to_string(ctx.cfg.max_body_size),
+                  start);
+    return false;
+  }
   try {
     out = json::parse(req->body());
     return true;
@@ -99,18 +108,6 @@ bool parse_body(context& ctx, const request_handle_t& req,
                   start);
     return false;
   }
-}
-
-bool check_size(context& ctx, const request_handle_t& req,
-                clock::time_point start) {
-  if (req->body().size() <= ctx.cfg.max_body_size)
-    return true;
-  respond_error(ctx, req, 413,
-                "the body has " + std::to_string(req->body().size())
-                  + " bytes; the limit is "
-                  + std::to_string(ctx.cfg.max_body_size),
-                start);
-  return false;
 }
 
 /// Decoded query pairs; on a malformed query answers 400 and returns false.
@@ -134,8 +131,6 @@ request_handling_status_t create(const std::shared_ptr<context>& ctx,
                   "POST /customer takes Content-Type application/json", start);
     return restinio::request_accepted();
   }
-  if (!check_size(*ctx, req, start))
-    return restinio::request_accepted();
   json body;
   if (!parse_body(*ctx, req, start, body))
     return restinio::request_accepted();
@@ -238,8 +233,6 @@ request_handling_status_t patch(const std::shared_ptr<context>& ctx,
                   start);
     return restinio::request_accepted();
   }
-  if (!check_size(*ctx, req, start))
-    return restinio::request_accepted();
   json body;
   if (!parse_body(*ctx, req, start, body))
     return restinio::request_accepted();
