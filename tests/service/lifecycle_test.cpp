@@ -302,3 +302,53 @@ TEST_CASE("a request the actors do not answer in time gets 504, not a hang") {
   }
   CHECK(timeouts > 0);
 }
+
+TEST_CASE("SIGTERM during a stream of creates answers or refuses each one "
+          "and keeps every acknowledged create") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  std::vector<std::string> acked;
+  std::mutex mtx;
+  std::atomic<int> unexpected{0};
+  {
+    service svc{data};
+    std::atomic<int> count{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 8; ++t) {
+      writers.emplace_back([&, t] {
+        http_client http{svc.port()};
+        for (int i = 0; i < 100000; ++i) {
+          auto r = http.post_json(base + "/customer",
+                                  sample_customer("T" + std::to_string(t)
+                                                  + "-" + std::to_string(i)));
+          if (r.status == 0 || r.status == 503)
+            break; // closed or refused: the service is stopping
+          if (r.status != 201) {
+            ++unexpected;
+            break;
+          }
+          std::lock_guard<std::mutex> guard{mtx};
+          acked.push_back(json::parse(r.body)["id"]);
+          ++count;
+        }
+      });
+    }
+    for (int i = 0; i < 2000 && count < 300; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto status = svc.stop(SIGTERM);
+    for (auto& w : writers)
+      w.join();
+    REQUIRE(status != -1);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  CHECK(unexpected == 0);
+  REQUIRE(acked.size() >= 100);
+  service svc{data};
+  http_client http{svc.port()};
+  size_t missing = 0;
+  for (const auto& id : acked)
+    if (http.get(base + "/customer/" + id).status != 200)
+      ++missing;
+  CHECK(missing == 0);
+}
