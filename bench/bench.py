@@ -186,6 +186,7 @@ class Bench:
         self.slices = []
         self.lmdb = []
         self.micro = None
+        self.openloop = []
         self.rss = {}
         self.notes = []
         self.step = 0
@@ -412,6 +413,8 @@ class Bench:
             self.delete_offset = 0
             for s in a.scenarios:
                 self.run_scenario(s)
+                if s == "get" and a.openloop:
+                    self.run_openloop()
             self.rss["end"] = proc_rss_kb(self.service_pid) if self.service_pid else None
         finally:
             self.procs.stop_all()
@@ -484,6 +487,51 @@ class Bench:
         if self.service_pid:
             log("bench: %s: service RSS %s -> %s MiB" % (
                 s, fmt_mib(rss_before), fmt_mib(rss_after)))
+
+    def run_openloop(self):
+        """Constant-rate GETs (bench/openloop) at fractions of the closed-loop
+        get throughput: latency from the INTENDED send time."""
+        exe = os.path.join(self.a.bin_dir, "openloop")
+        if not os.access(exe, os.X_OK):
+            self.notes.append("openloop not built; open-loop probe skipped")
+            return
+        u = urllib.parse.urlparse(self.service_url)
+        for c in self.a.connections:
+            if c < 2:
+                continue
+            svc = [r for r in self.slices if r["scenario"] == "get"
+                   and r["connections"] == c and r["target"] == "service"]
+            if not svc:
+                continue
+            closed = statistics.median(r["rps"] for r in svc)
+            for frac in self.a.openloop:
+                rate = max(100.0, closed * frac)
+                cmd = self.pinned([exe, "--host", u.hostname, "--port", str(u.port),
+                                   "--base", u.path, "--ids", self.ids_file,
+                                   "--connections", str(c), "--rate", "%.0f" % rate,
+                                   "--seconds", "%.1f" % self.a.duration],
+                                  self.client_cpus)
+                cpu0 = proc_cpu_s(self.service_pid) if self.service_pid else None
+                out = subprocess.run(cmd, capture_output=True, text=True,
+                                     timeout=self.a.duration + 30)
+                cpu1 = proc_cpu_s(self.service_pid) if self.service_pid else None
+                if out.returncode != 0 or not out.stdout.startswith("{"):
+                    self.notes.append("openloop failed: " + out.stderr[-300:])
+                    return
+                d = json.loads(out.stdout)
+                d["fraction_of_closed_loop"] = frac
+                d["closed_loop_rps"] = closed
+                d["scenario"] = "get"
+                d["server_cpu_us_per_req"] = (
+                    1e6 * (cpu1 - cpu0) / d["completed"]
+                    if cpu0 is not None and cpu1 is not None and d["completed"] else None)
+                self.openloop.append(d)
+                li = d["latency_from_intended_us"]
+                log("        open loop   get c=%-4d %9.0f req/s offered (%.0f%% of "
+                    "closed loop): p50 %.2f ms, p99 %.2f ms from intended send, "
+                    "errors %d" % (c, rate, frac * 100, li["p50"] / 1000,
+                                   li["p99"] / 1000,
+                                   d["non2xx"] + d["socket_errors"] + d["unfinished"]))
 
     def run_micro(self):
         exe = os.path.join(self.a.bin_dir, "micro_bench")
@@ -560,11 +608,14 @@ class Bench:
         g = row("get")
         if g:
             ok = (g["ratio"] or 0) >= 0.5 and g["latency_us"]["p99"] < 2000
+            ol = [d for d in self.openloop if d["connections"] == g["connections"]]
+            ol_txt = "".join("; open loop at %.0f req/s: p99 %.2f ms from intended send" % (
+                d["offered_rps"], d["latency_from_intended_us"]["p99"] / 1000) for d in ol)
             t.append({"target": "get: >= 0.5 x HTTP ceiling, p99 < 2 ms at c=64",
                       "measured": "c=%d: %.2f x ceiling, p99 %.2f ms (ceiling's p99 %.2f ms)" % (
                           g["connections"], g["ratio"] or 0,
                           g["latency_us"]["p99"] / 1000,
-                          (g.get("ceiling_p99_us") or 0) / 1000),
+                          (g.get("ceiling_p99_us") or 0) / 1000) + ol_txt,
                       "met": ok})
         cr = row("create")
         if cr:
@@ -620,6 +671,8 @@ class Bench:
         rows = self.rows()
         targets = self.targets(rows)
         errors = sum(r["non2xx"] + r["socket_errors"] for r in rows)
+        errors += sum(d["non2xx"] + d["socket_errors"] + d["unfinished"]
+                      for d in self.openloop)
         ceil_errors = sum(r["error_total"] for r in self.slices
                           if r["target"] == "ceiling")
         env = environment()
@@ -643,6 +696,7 @@ class Bench:
             "errors_total": errors,
             "ceiling_errors_total": ceil_errors,
             "micro": self.micro,
+            "openloop": self.openloop,
             "notes": self.notes,
         }
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -826,6 +880,26 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
         w("\nNon-2xx statuses seen: " + "; ".join(
             "%s c=%d %s" % (r["scenario"], r["connections"],
                             json.dumps(r["statuses"])) for r in statuses))
+    ol = result.get("openloop") or []
+    if ol:
+        w("\n## Open-loop GET latency (bench/openloop, constant rate)\n")
+        w("Requests are due at fixed times whatever the server does; latency counts "
+          "from the INTENDED send time, so queueing and stalls are not hidden "
+          "(no coordinated omission). Offered rate = a fraction of the closed-loop "
+          "`get` throughput at the same connection count.\n")
+        w("| conns | offered req/s | % of closed loop | achieved req/s | p50 ms | p90 ms "
+          "| p99 ms | p99.9 ms | max ms | p99 from actual send ms | errors+unfinished "
+          "| max backlog |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for d in ol:
+            li, ls = d["latency_from_intended_us"], d["latency_from_send_us"]
+            w("| %d | %.0f | %.0f %% | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %d |" % (
+                d["connections"], d["offered_rps"], d["fraction_of_closed_loop"] * 100,
+                d["achieved_rps"], li["p50"] / 1000, li["p90"] / 1000, li["p99"] / 1000,
+                li["p999"] / 1000, li["max"] / 1000, ls["p99"] / 1000,
+                (lambda n: "**%d**" % n if n else "0")(
+                    d["non2xx"] + d["socket_errors"] + d["unfinished"]),
+                d["max_backlog"]))
     w("\n## Ceilings (same run)\n")
     w("HTTP ceiling CPU per request (median over slices): %s µs.\n" % (
         "%.1f" % statistics.median([s["server_cpu_us_per_req"] for s in result["slices"]
@@ -910,6 +984,9 @@ def main():
     p.add_argument("--server-cpus", default="0")
     p.add_argument("--client-cpus", default="1")
     p.add_argument("--skip-micro", action="store_true")
+    p.add_argument("--openloop", default="0.5,0.8",
+                   help="after `get`: constant-rate GET probes at these fractions "
+                   "of the closed-loop get throughput (empty: off)")
     p.add_argument("--micro-min-time", default="0.2")
     p.add_argument("--allow-errors", action="store_true",
                    help="exit 0 even when requests failed")
@@ -919,6 +996,10 @@ def main():
     if bad:
         p.error("unknown scenario(s) %s; known: %s" % (bad, ",".join(ALL_SCENARIOS)))
     a.scenarios = [s for s in ALL_SCENARIOS if s in a.scenarios]
+    try:
+        a.openloop = [float(x) for x in a.openloop.split(",") if x.strip()]
+    except ValueError:
+        p.error("--openloop takes a comma list of fractions, e.g. 0.5,0.8")
     try:
         a.connections = sorted({int(x) for x in a.connections.split(",") if x.strip()})
     except ValueError:

@@ -29,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --target|--target=*) with_service=0; args+=("$1"); shift ;;
     -h|--help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exec python3 "$here/bench.py" --help ;;
     *) args+=("$1"); shift ;;
   esac
@@ -48,7 +48,7 @@ if [[ $build -eq 1 ]]; then
   if cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
        -DTMF_BUILD_TESTS=OFF -DTMF_BUILD_BENCH=ON >"$build_dir/configure.log" 2>&1; then
     echo "run.sh: building ceilings, micro_bench and tmf629d in $build_dir (Release) ..." >&2
-    cmake --build "$build_dir" -j"$jobs" --target ceiling_http ceiling_lmdb
+    cmake --build "$build_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop
     if ! cmake --build "$build_dir" -j"$jobs" --target micro_bench >"$build_dir/micro_bench.build.log" 2>&1; then
       echo "run.sh: micro_bench did not build (see $build_dir/micro_bench.build.log); skipping it" >&2
       rm -f "$bin_dir/micro_bench"
@@ -62,7 +62,7 @@ if [[ $build -eq 1 ]]; then
     echo "run.sh: project did not configure; building the ceilings alone" >&2
     bin_dir="$build_dir/standalone"
     cmake -S "$here" -B "$bin_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$bin_dir" -j"$jobs" --target ceiling_http ceiling_lmdb
+    cmake --build "$bin_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop
     if [[ $with_service -eq 1 ]]; then
       echo "run.sh: cannot build tmf629d; use --target URL" >&2
       exit 1
