@@ -239,7 +239,11 @@ class Bench:
         r["rps"] = r["requests"] / dur if dur > 0 else 0.0
         e = r["errors"]
         r["socket_errors"] = e["connect"] + e["read"] + e["write"] + e["timeout"]
-        r["error_total"] = r["non2xx"] + r["socket_errors"]
+        # wrk never counts requests still unanswered when the slice ends; a
+        # slice with fewer answers than connections had some stuck for its
+        # whole length: count those connections as failed.
+        r["stalled"] = max(0, conns - r["requests"]) if scenario != "delete" else 0
+        r["error_total"] = r["non2xx"] + r["socket_errors"] + r["stalled"]
         wrk_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         if cpu0 is not None and cpu1 is not None:
             r["server_cpu_s"] = cpu1 - cpu0
@@ -255,6 +259,11 @@ class Bench:
         r["scenario"] = scenario
         r["connections"] = conns
         r["target"] = label
+        if server_pid and label in ("service", "pool"):
+            r["settle_s"] = self.settle(server_pid)
+            if r["settle_s"] > 1.0:
+                r["note"] = ("service kept working %.1f s after the slice ended "
+                             "(queued requests)" % r["settle_s"])
         if not quiet:
             self.step += 1
             lat = r["latency_us"]
@@ -267,6 +276,24 @@ class Bench:
                     if r["other_cores_busy"] and r["other_cores_busy"] > 0.3
                     else ""))
         return r
+
+    def settle(self, pid, max_s=None):
+        """Waits (bounded) until the server is idle, so that requests still
+        queued from one slice do not eat into the next. Returns the wait."""
+        max_s = self.a.settle_timeout if max_s is None else max_s
+        t0 = time.monotonic()
+        quiet = 0
+        prev = proc_cpu_s(pid)
+        while prev is not None and time.monotonic() - t0 < max_s:
+            time.sleep(0.2)
+            cur = proc_cpu_s(pid)
+            if cur is None:
+                break
+            quiet = quiet + 1 if cur - prev < 0.02 else 0  # < 10 % of a core
+            prev = cur
+            if quiet >= 2:
+                break
+        return time.monotonic() - t0
 
     # -- ceilings --------------------------------------------------------
     def run_lmdb_ceiling(self, tag, batches, scenario=None, conns=None):
@@ -416,6 +443,14 @@ class Bench:
                 if s == "get" and a.openloop:
                     self.run_openloop()
             self.rss["end"] = proc_rss_kb(self.service_pid) if self.service_pid else None
+            if a.idle_wait > 0 and self.service_pid:
+                log("bench: idle for %.0f s (passivation), then RSS again ..." % a.idle_wait)
+                time.sleep(a.idle_wait)
+                self.rss["after_idle"] = proc_rss_kb(self.service_pid)
+                self.rss["idle_wait_s"] = a.idle_wait
+                log("bench: RSS %s -> %s MiB after %.0f s idle" % (
+                    fmt_mib(self.rss["end"]), fmt_mib(self.rss["after_idle"]),
+                    a.idle_wait))
         finally:
             self.procs.stop_all()
             if not a.keep_tmp:
@@ -435,12 +470,17 @@ class Bench:
     def ensure_delete_pool(self, c):
         with open(self.created_file) as f:
             have = sum(1 for l in f if l.strip()) - self.delete_offset
-        need = int(self.a.duration * 25000) if c > 1 else int(self.a.duration * 3000)
-        if have < need:
+        need = int(self.a.duration * (40000 if c > 1 else 4000))
+        for _ in range(4):
+            if have >= need:
+                break
             log("bench: delete pool has %d ids, creating more (unmeasured) ..."
                 % have)
             self.wrk(self.service_url, "create", 64, self.a.duration,
-                     ["out=" + self.created_file], label="pool", quiet=True)
+                     ["out=" + self.created_file], server_pid=self.service_pid,
+                     label="pool", quiet=True)
+            with open(self.created_file) as f:
+                have = sum(1 for l in f if l.strip()) - self.delete_offset
 
     def run_scenario(self, s):
         a = self.a
@@ -480,7 +520,9 @@ class Bench:
                     consumed = sum(x.get("consumed", 0) for x in r["extra"])
                     self.delete_offset += consumed
                     if r.get("stopped_early_active_s"):
-                        r["note"] = "delete pool used up after %.2f s" % r["seconds"]
+                        r["note"] = "; ".join(filter(None, [
+                            r.get("note"),
+                            "delete pool used up after %.2f s" % r["seconds"]]))
                 self.slices.append(r)
         rss_after = proc_rss_kb(self.service_pid) if self.service_pid else None
         self.rss[s] = {"before_kb": rss_before, "after_kb": rss_after}
@@ -568,11 +610,13 @@ class Bench:
                        "latency_us": med["latency_us"],
                        "requests": sum(r["requests"] for r in svc),
                        "non2xx": sum(r["non2xx"] for r in svc),
-                       "socket_errors": sum(r["socket_errors"] for r in svc),
+                       "socket_errors": sum(r["socket_errors"] + r.get("stalled", 0)
+                                            for r in svc),
                        "statuses": [x for r in svc for x in r["statuses"]],
                        "cpu_us_per_req": med["server_cpu_us_per_req"],
                        "other_cores_busy": med["other_cores_busy"],
-                       "note": med.get("note", "")}
+                       "note": "; ".join(sorted({r["note"] for r in svc
+                                                 if r.get("note")}))}
                 if s in HTTP_BOUND:
                     row["ceiling_kind"] = "http"
                     row["ceiling_rps"] = statistics.median(r["rps"] for r in ceil) if ceil else None
@@ -660,10 +704,13 @@ class Bench:
                    if isinstance(v, dict) and v.get("after_kb")]
             mx_rss = max(rss) if rss else None
             t.append({"target": "memory bounded (RSS sampled around each scenario)",
-                      "measured": "start %s MiB, after load %s MiB, max after a scenario %s MiB, end %s MiB" % (
+                      "measured": "start %s MiB, after load %s MiB, max after a scenario %s MiB, end %s MiB%s" % (
                           fmt_mib(self.rss.get("start")),
                           fmt_mib(self.rss.get("after_load")), fmt_mib(mx_rss),
-                          fmt_mib(self.rss.get("end"))),
+                          fmt_mib(self.rss.get("end")),
+                          ", after %.0f s idle %s MiB" % (
+                              self.rss["idle_wait_s"], fmt_mib(self.rss["after_idle"]))
+                          if self.rss.get("after_idle") else ""),
                       "met": None})
         return t
 
@@ -731,7 +778,10 @@ METHOD = (
     "count (so a busy disk hits both alike). get/get-fields/list-filter/mixed are divided by the HTTP "
     "ceiling, create/patch/delete by the LMDB ceiling batched at the connection count. "
     "Errors = non-2xx responses (counted in the script) + socket errors "
-    "(connect/read/write/timeout).")
+    "(connect/read/write/timeout) + connections that got no answer at all during "
+    "a slice (stuck). After every service slice the driver waits (bounded) until "
+    "the service is idle, so a backlog left by one slice does not slow the next; "
+    "a long wait is noted.")
 
 
 def fmt_mib(kb):
@@ -805,11 +855,11 @@ def write_chart(out, rows, scenarios):
         "throughput and p99 vs connections'",
         "set logscale x 2", "set grid", "set key top left",
         "set xlabel 'connections'", "set ylabel 'requests/s'",
-        "set format y '%.0s%c'",
-        "set title 'throughput'",
+        "set logscale y 10", "set format y '%.0s%c'",
+        "set title 'throughput (log scale)'",
         "plot " + ", ".join(plots_t),
-        "set logscale y 10", "set format y '%g'",
-        "set ylabel 'p99 latency (ms, log)'", "set title 'p99 latency'",
+        "set format y '%g'",
+        "set ylabel 'p99 latency (ms, log)'", "set title 'p99 latency (closed loop)'",
         "plot " + ", ".join(plots_l),
         "unset multiplot"])
     with open(os.path.join(out, "chart.gp"), "w") as f:
@@ -850,7 +900,7 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
     w("**Method.** " + result["method"] + "\n")
     w("## Results\n")
     w("| scenario | conns | req/s | ceiling req/s | ratio | p50 ms | p90 ms | p99 ms "
-      "| p99.9 ms | non-2xx | socket err | server CPU µs/req | other load (cores) |")
+      "| p99.9 ms | non-2xx | socket err / stuck | server CPU µs/req | other load (cores) |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         lat = r["latency_us"]
@@ -924,10 +974,13 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
     for k, v in result["rss_kb"].items():
         if isinstance(v, dict):
             w("| %s | %s | %s |" % (k, fmt_mib(v["before_kb"]), fmt_mib(v["after_kb"])))
-    w("\nStart %s MiB, after load %s MiB, end %s MiB.\n" % (
+    w("\nStart %s MiB, after load %s MiB, end %s MiB%s.\n" % (
         fmt_mib(result["rss_kb"].get("start")),
         fmt_mib(result["rss_kb"].get("after_load")),
-        fmt_mib(result["rss_kb"].get("end"))))
+        fmt_mib(result["rss_kb"].get("end")),
+        ", after %.0f s idle %s MiB" % (result["rss_kb"]["idle_wait_s"],
+                                        fmt_mib(result["rss_kb"]["after_idle"]))
+        if result["rss_kb"].get("after_idle") else ""))
     if chart:
         w("## Chart\n")
         w("![throughput and p99 vs connections](%s)\n" % os.path.basename(chart))
@@ -974,6 +1027,13 @@ def main():
     p.add_argument("--load", type=int, default=10000, help="customers loaded first")
     p.add_argument("--load-timeout", type=float, default=60.0)
     p.add_argument("--timeout", type=int, default=5, help="wrk request timeout, s")
+    p.add_argument("--idle-wait", type=float, default=0.0,
+                   help="after the scenarios, leave the service idle this many "
+                   "seconds and sample its RSS again (shows passivation; the "
+                   "service's idle-timeout is 60 s by default)")
+    p.add_argument("--settle-timeout", type=float, default=60.0,
+                   help="after each service slice wait at most this long for the "
+                   "service to go idle (drain queued requests)")
     p.add_argument("--lmdb-seconds", type=float, default=1.5,
                    help="seconds per LMDB ceiling batch size (run before each "
                    "create/patch/delete slice)")
