@@ -167,6 +167,21 @@ def proc_rss_kb(pid):
     return None
 
 
+def proc_mem_kb(pid):
+    """VmRSS, RssAnon (heap: actors, documents) and RssFile (mostly LMDB's
+    memory map, reclaimable) of a process, kB."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k = line.split(":", 1)[0]
+                if k in ("VmRSS", "RssAnon", "RssFile"):
+                    out[k] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def machine_busy_s():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -447,6 +462,7 @@ class Bench:
                 log("bench: idle for %.0f s (passivation), then RSS again ..." % a.idle_wait)
                 time.sleep(a.idle_wait)
                 self.rss["after_idle"] = proc_rss_kb(self.service_pid)
+                self.rss["after_idle_detail"] = proc_mem_kb(self.service_pid)
                 self.rss["idle_wait_s"] = a.idle_wait
                 log("bench: RSS %s -> %s MiB after %.0f s idle" % (
                     fmt_mib(self.rss["end"]), fmt_mib(self.rss["after_idle"]),
@@ -485,6 +501,7 @@ class Bench:
     def run_scenario(self, s):
         a = self.a
         rss_before = proc_rss_kb(self.service_pid) if self.service_pid else None
+        mem_before = proc_mem_kb(self.service_pid) if self.service_pid else {}
         for c in a.connections:
             if s == "delete":
                 self.ensure_delete_pool(c)
@@ -525,7 +542,11 @@ class Bench:
                             "delete pool used up after %.2f s" % r["seconds"]]))
                 self.slices.append(r)
         rss_after = proc_rss_kb(self.service_pid) if self.service_pid else None
-        self.rss[s] = {"before_kb": rss_before, "after_kb": rss_after}
+        mem_after = proc_mem_kb(self.service_pid) if self.service_pid else {}
+        self.rss[s] = {"before_kb": rss_before, "after_kb": rss_after,
+                       "anon_before_kb": mem_before.get("RssAnon"),
+                       "anon_after_kb": mem_after.get("RssAnon"),
+                       "file_after_kb": mem_after.get("RssFile")}
         if self.service_pid:
             log("bench: %s: service RSS %s -> %s MiB" % (
                 s, fmt_mib(rss_before), fmt_mib(rss_after)))
@@ -702,6 +723,7 @@ class Bench:
         if self.service_pid:
             rss = [v["after_kb"] for k, v in self.rss.items()
                    if isinstance(v, dict) and v.get("after_kb")]
+            rss = rss or [0]
             mx_rss = max(rss) if rss else None
             t.append({"target": "memory bounded (RSS sampled around each scenario)",
                       "measured": "start %s MiB, after load %s MiB, max after a scenario %s MiB, end %s MiB%s" % (
@@ -853,12 +875,12 @@ def write_chart(out, rows, scenarios):
         "set output '%s'" % png,
         "set multiplot layout 1,2 title 'TMF629 service under wrk (closed loop), "
         "throughput and p99 vs connections'",
-        "set logscale x 2", "set grid", "set key top left",
+        "set logscale x 2", "set grid", "set key bottom right",
         "set xlabel 'connections'", "set ylabel 'requests/s'",
         "set logscale y 10", "set format y '%.0s%c'",
         "set title 'throughput (log scale)'",
         "plot " + ", ".join(plots_t),
-        "set format y '%g'",
+        "set format y '%g'", "set key top left",
         "set ylabel 'p99 latency (ms, log)'", "set title 'p99 latency (closed loop)'",
         "plot " + ", ".join(plots_l),
         "unset multiplot"])
@@ -969,11 +991,21 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
         v = "met" if t["met"] else ("info" if t["met"] is None else "**MISSED**")
         w("| %s | %s | %s |" % (t["target"], t["measured"], v))
     w("\n## Service memory (VmRSS)\n")
-    w("| scenario | RSS before (MiB) | RSS after (MiB) |")
-    w("|---|---:|---:|")
+    w("RssAnon is the heap (actors, documents, malloc caches); RssFile is mostly "
+      "LMDB's memory map (file pages, reclaimable).\n")
+    w("| scenario | RSS before (MiB) | RSS after (MiB) | anon before | anon after | file after |")
+    w("|---|---:|---:|---:|---:|---:|")
     for k, v in result["rss_kb"].items():
-        if isinstance(v, dict):
-            w("| %s | %s | %s |" % (k, fmt_mib(v["before_kb"]), fmt_mib(v["after_kb"])))
+        if isinstance(v, dict) and "before_kb" in v:
+            w("| %s | %s | %s | %s | %s | %s |" % (
+                k, fmt_mib(v["before_kb"]), fmt_mib(v["after_kb"]),
+                fmt_mib(v.get("anon_before_kb")), fmt_mib(v.get("anon_after_kb")),
+                fmt_mib(v.get("file_after_kb"))))
+    idle = result["rss_kb"].get("after_idle_detail")
+    if idle:
+        w("| idle %.0f s | | %s | | %s | %s |" % (
+            result["rss_kb"]["idle_wait_s"], fmt_mib(idle.get("VmRSS")),
+            fmt_mib(idle.get("RssAnon")), fmt_mib(idle.get("RssFile"))))
     w("\nStart %s MiB, after load %s MiB, end %s MiB%s.\n" % (
         fmt_mib(result["rss_kb"].get("start")),
         fmt_mib(result["rss_kb"].get("after_load")),
