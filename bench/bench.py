@@ -919,6 +919,27 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
           ",".join(o["scenarios"]), ",".join(map(str, o["connections"])),
           o["duration"], o["pairs"], result["load"]["requests"],
           result["load"]["rps"]))
+    # headline: every scenario at the connection count nearest 64
+    if rows:
+        w("## Summary (connection count nearest 64)\n")
+        w("| scenario | conns | req/s | × ceiling | ceiling | p99 ms | errors |")
+        w("|---|---:|---:|---:|---|---:|---:|")
+        for sc in o["scenarios"]:
+            cand = [r for r in rows if r["scenario"] == sc]
+            if not cand:
+                continue
+            r = min(cand, key=lambda r: abs(r["connections"] - 64))
+            n_err = r["non2xx"] + r["socket_errors"]
+            w("| %s | %d | %.0f | %s | %s | %.2f | %s |" % (
+                sc, r["connections"], r["rps"],
+                "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
+                "HTTP %.0f/s" % r["ceiling_rps"] if r["ceiling_kind"] == "http"
+                and r["ceiling_rps"] else
+                ("LMDB batch %d: %.0f/s" % (r["connections"], r["ceiling_rps"])
+                 if r["ceiling_rps"] else "-"),
+                r["latency_us"]["p99"] / 1000,
+                "**%d**" % n_err if n_err else "0"))
+        w("")
     w("**Method.** " + result["method"] + "\n")
     w("## Results\n")
     w("| scenario | conns | req/s | ceiling req/s | ratio | p50 ms | p90 ms | p99 ms "
