@@ -182,6 +182,25 @@ def proc_mem_kb(pid):
     return out
 
 
+def proc_ctx_switches(pid):
+    """Context switches (voluntary + involuntary) summed over all threads."""
+    total = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
 def machine_busy_s():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -202,6 +221,7 @@ class Bench:
         self.lmdb = []
         self.micro = None
         self.openloop = []
+        self.profiles = []
         self.rss = {}
         self.notes = []
         self.step = 0
@@ -215,7 +235,7 @@ class Bench:
 
     # -- wrk -------------------------------------------------------------
     def wrk(self, url, scenario, conns, seconds, extra=None, server_pid=None,
-            label="", quiet=False):
+            label="", quiet=False, profile=False):
         cmd = self.pinned(
             ["wrk", "-t1", "-c%d" % conns, "-d%ds" % max(1, int(round(seconds))),
              "--timeout", "%ds" % self.a.timeout, "-s", SCRIPT, url, "--",
@@ -224,19 +244,25 @@ class Bench:
         env = dict(os.environ, BENCH_LUA_DIR=LUA_DIR)
         cpu0 = proc_cpu_s(server_pid) if server_pid else None
         rss0 = proc_rss_kb(server_pid) if server_pid else None
+        cs0 = proc_ctx_switches(server_pid) if server_pid else None
         busy0 = machine_busy_s()
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
+        perf = self.start_perf(scenario, conns, server_pid, seconds) if profile else None
         try:
             out = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                  timeout=seconds + self.a.timeout + 30)
         except subprocess.TimeoutExpired:
             raise RuntimeError("wrk did not finish in time: " + " ".join(cmd))
+        finally:
+            if perf:
+                self.finish_perf(perf)
         wall = time.monotonic() - t0
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy1 = machine_busy_s()
         cpu1 = proc_cpu_s(server_pid) if server_pid else None
         rss1 = proc_rss_kb(server_pid) if server_pid else None
+        cs1 = proc_ctx_switches(server_pid) if server_pid else None
         m = re.search(r"^BENCHJSON (.*)$", out.stdout, re.M)
         if scenario == "load" and out.returncode == 0 and not m:
             # the load script exits wrk itself once it has its customers
@@ -267,6 +293,9 @@ class Bench:
         else:
             r["server_cpu_s"] = None
             r["server_cpu_us_per_req"] = None
+        r["ctx_switches_per_req"] = (
+            (cs1 - cs0) / r["requests"]
+            if cs0 is not None and cs1 is not None and r["requests"] else None)
         other = (busy1 - busy0) - wrk_cpu - (r["server_cpu_s"] or 0)
         r["other_cores_busy"] = max(0.0, other / wall) if wall > 0 else None
         r["rss_kb_before"] = rss0
@@ -291,6 +320,54 @@ class Bench:
                     if r["other_cores_busy"] and r["other_cores_busy"] > 0.3
                     else ""))
         return r
+
+    def start_perf(self, scenario, conns, pid, seconds):
+        """perf record -g on the server during (most of) one slice."""
+        if not pid or not shutil.which("perf"):
+            return None
+        data = os.path.join(self.out, "perf-%s-c%d.data" % (scenario, conns))
+        cmd = ["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o", data,
+               "--", "sleep", "%.1f" % max(0.5, seconds - 0.5)]
+        try:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+        except OSError:
+            return None
+        return {"proc": p, "data": data, "scenario": scenario, "connections": conns}
+
+    def finish_perf(self, perf):
+        p = perf["proc"]
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            return
+        if p.returncode != 0 or not os.path.exists(perf["data"]):
+            self.notes.append("perf record failed (%s): %s" % (
+                perf["scenario"], err.decode(errors="replace")[-200:]))
+            return
+
+        def top(sort, n):
+            r = subprocess.run(["perf", "report", "-i", perf["data"], "--no-children",
+                                "--sort", sort, "--stdio", "-g", "none"],
+                               capture_output=True, text=True, timeout=120)
+            rows = []
+            for line in r.stdout.splitlines():
+                m = re.match(r"\s+([0-9.]+)%\s+(.*\S)", line)
+                if m:
+                    rows.append((float(m.group(1)), m.group(2)[:110]))
+                if len(rows) >= n:
+                    break
+            return rows
+        try:
+            self.profiles.append({"scenario": perf["scenario"],
+                                  "connections": perf["connections"],
+                                  "data": os.path.basename(perf["data"]),
+                                  "threads": top("comm", 6), "dsos": top("dso", 6),
+                                  "symbols": top("sym", 15)})
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.notes.append("perf report failed: %s" % e)
 
     def settle(self, pid, max_s=None):
         """Waits (bounded) until the server is idle, so that requests still
@@ -500,6 +577,8 @@ class Bench:
 
     def run_scenario(self, s):
         a = self.a
+        prof_c = (min(a.connections, key=lambda c: abs(c - a.perf_connections))
+                  if a.perf else None)
         rss_before = proc_rss_kb(self.service_pid) if self.service_pid else None
         mem_before = proc_mem_kb(self.service_pid) if self.service_pid else {}
         for c in a.connections:
@@ -519,7 +598,8 @@ class Bench:
                         else:
                             res[who] = self.wrk(self.service_url, s, c, a.duration,
                                                 args, server_pid=self.service_pid,
-                                                label="service")
+                                                label="service",
+                                                profile=(c == prof_c and i == 0))
                     svc.append(res["service"])
                     ceil.append(res["ceiling"])
                     if res["ceiling"]["rps"] > 0:
@@ -532,7 +612,8 @@ class Bench:
             else:
                 self.run_lmdb_ceiling("%s c=%d" % (s, c), [1, c], s, c)
                 r = self.wrk(self.service_url, s, c, a.duration, args,
-                             server_pid=self.service_pid, label="service")
+                             server_pid=self.service_pid, label="service",
+                             profile=(c == prof_c))
                 if s == "delete":
                     consumed = sum(x.get("consumed", 0) for x in r["extra"])
                     self.delete_offset += consumed
@@ -635,6 +716,7 @@ class Bench:
                                             for r in svc),
                        "statuses": [x for r in svc for x in r["statuses"]],
                        "cpu_us_per_req": med["server_cpu_us_per_req"],
+                       "ctx_switches_per_req": med.get("ctx_switches_per_req"),
                        "other_cores_busy": med["other_cores_busy"],
                        "note": "; ".join(sorted({r["note"] for r in svc
                                                  if r.get("note")}))}
@@ -766,6 +848,7 @@ class Bench:
             "ceiling_errors_total": ceil_errors,
             "micro": self.micro,
             "openloop": self.openloop,
+            "profiles": self.profiles,
             "notes": self.notes,
         }
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -943,8 +1026,9 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
     w("**Method.** " + result["method"] + "\n")
     w("## Results\n")
     w("| scenario | conns | req/s | ceiling req/s | ratio | p50 ms | p90 ms | p99 ms "
-      "| p99.9 ms | non-2xx | socket err / stuck | server CPU µs/req | other load (cores) |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| p99.9 ms | non-2xx | socket err / stuck | server CPU µs/req | ctx switches/req "
+      "| other load (cores) |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         lat = r["latency_us"]
         if r["ceiling_kind"] == "http":
@@ -958,12 +1042,13 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
             ratio = ("%.2f; %.1f× b1" % (r["ratio"], r["x_batch1"])
                      if r["ratio"] is not None and r.get("x_batch1") else "-")
         err_mark = lambda n: ("**%d**" % n) if n else "0"
-        w("| %s | %d | %.0f | %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %s |" % (
+        w("| %s | %d | %.0f | %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
             r["scenario"], r["connections"], r["rps"], ceil, ratio,
             lat["p50"] / 1000, lat["p90"] / 1000, lat["p99"] / 1000,
             lat["p999"] / 1000, err_mark(r["non2xx"]),
             err_mark(r["socket_errors"]),
             "%.1f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
+            "%.1f" % r["ctx_switches_per_req"] if r.get("ctx_switches_per_req") is not None else "-",
             "%.2f" % r["other_cores_busy"] if r["other_cores_busy"] is not None else "-"))
     notes = [r for r in rows if r.get("note")]
     for r in notes:
@@ -1037,6 +1122,22 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
     if chart:
         w("## Chart\n")
         w("![throughput and p99 vs connections](%s)\n" % os.path.basename(chart))
+    profs = result.get("profiles") or []
+    if profs:
+        w("## Where the service spends its CPU (perf record -g, one slice each)\n")
+        w("`perf report -i <file> --no-children` in the result folder shows more. "
+          "CAF 0.17 names its scheduler worker threads `caf.multiplexer`; "
+          "detached actors run on `caf.actor`; `caf.clock` serves timeouts.\n")
+        for pr in profs:
+            w("**%s, c=%d** (`%s`): threads %s; libraries %s\n" % (
+                pr["scenario"], pr["connections"], pr["data"],
+                ", ".join("%s %.0f%%" % (n, v) for v, n in pr["threads"]),
+                ", ".join("%s %.0f%%" % (n, v) for v, n in pr["dsos"])))
+            w("| self % | symbol |")
+            w("|---:|---|")
+            for v, n in pr["symbols"]:
+                w("| %.1f | `%s` |" % (v, n.replace("|", "\\|")))
+            w("")
     micro = result.get("micro")
     if micro:
         w("## Micro-benchmarks (Google Benchmark, bench/micro_bench.cpp)\n")
@@ -1080,6 +1181,11 @@ def main():
     p.add_argument("--load", type=int, default=10000, help="customers loaded first")
     p.add_argument("--load-timeout", type=float, default=60.0)
     p.add_argument("--timeout", type=int, default=5, help="wrk request timeout, s")
+    p.add_argument("--perf", action="store_true",
+                   help="perf record -g the service during one slice of every "
+                   "scenario (the connection count nearest --perf-connections) "
+                   "and put the hottest threads/symbols in the report")
+    p.add_argument("--perf-connections", type=int, default=64)
     p.add_argument("--idle-wait", type=float, default=0.0,
                    help="after the scenarios, leave the service idle this many "
                    "seconds and sample its RSS again (shows passivation; the "
