@@ -222,6 +222,8 @@ class Bench:
         self.micro = None
         self.openloop = []
         self.profiles = []
+        self.repeated_pairs = 0
+        self.control = None
         self.rss = {}
         self.notes = []
         self.step = 0
@@ -527,6 +529,8 @@ class Bench:
                      ["ids=" + self.ids_file], label="warmup", quiet=True)
             self.wrk(self.ceiling_url, "get", 16, 1.0,
                      ["ids=" + self.ids_file], label="warmup", quiet=True)
+            if a.control:
+                self.run_control()
             self.created_file = os.path.join(self.tmp, "created.txt")
             open(self.created_file, "w").close()
             self.delete_offset = 0
@@ -575,6 +579,65 @@ class Bench:
             with open(self.created_file) as f:
                 have = sum(1 for l in f if l.strip()) - self.delete_offset
 
+    def run_pair(self, s, c, args, i, profile=False, service_url=None,
+                 service_pid=None, label="service"):
+        """One ceiling slice and one service slice back to back (order
+        alternates with i: ABBA). Repeated (bounded) when other processes
+        used more than --noise-gate cores during either slice."""
+        a = self.a
+        service_url = service_url or self.service_url
+        service_pid = service_pid or self.service_pid
+        for attempt in range(a.noise_retries + 1):
+            order = ["ceiling", "service"] if i % 2 == 0 else ["service", "ceiling"]
+            res = {}
+            for who in order:
+                if who == "ceiling":
+                    res[who] = self.wrk(self.ceiling_url, s, c, a.duration, args,
+                                        server_pid=self.ceiling_pid, label="ceiling")
+                else:
+                    res[who] = self.wrk(service_url, s, c, a.duration, args,
+                                        server_pid=service_pid, label=label,
+                                        profile=profile and attempt == 0)
+            noise = max(r["other_cores_busy"] or 0 for r in res.values())
+            if noise <= a.noise_gate:
+                break
+            if attempt < a.noise_retries:
+                self.repeated_pairs += 1
+                self.total_steps += 2
+                log("bench: other processes used %.2f cores during this pair "
+                    "(gate %.2f): repeating it" % (noise, a.noise_gate))
+            else:
+                res["service"]["note"] = "; ".join(filter(None, [
+                    res["service"].get("note"),
+                    "other processes used %.2f cores during the pair" % noise]))
+        return res
+
+    def run_control(self):
+        """Method check: a second, identical ceiling server measured exactly
+        like the service. Its ratio should be 1.0; the spread is the noise."""
+        c = min(self.a.connections, key=lambda x: abs(x - 64))
+        p, m = self.procs.start(
+            "ceiling_http_control",
+            self.pinned([os.path.join(self.a.bin_dir, "ceiling_http"),
+                         "--address", "127.0.0.1", "--port", "0"],
+                        self.server_cpus),
+            stdout_path=os.path.join(self.out, "ceiling_control.log"),
+            ready_re=r"listening on (http://\S+?)/?$")
+        url = m.group(1) + API_PATH
+        ratios = []
+        self.total_steps += 2 * self.a.pairs
+        for i in range(self.a.pairs):
+            res = self.run_pair("get", c, ["ids=" + self.ids_file], i,
+                                service_url=url, service_pid=p.pid,
+                                label="control")
+            if res["ceiling"]["rps"] > 0:
+                ratios.append(res["service"]["rps"] / res["ceiling"]["rps"])
+        self.procs.stop(p)
+        self.control = {"connections": c, "ratios": ratios,
+                        "median": statistics.median(ratios) if ratios else None}
+        log("bench: method check: ceiling vs identical ceiling at c=%d: ratio %s"
+            % (c, ", ".join("%.3f" % r for r in ratios)))
+
     def run_scenario(self, s):
         a = self.a
         prof_c = (min(a.connections, key=lambda c: abs(c - a.perf_connections))
@@ -588,18 +651,7 @@ class Bench:
             if s in HTTP_BOUND:
                 pair_ratios, svc, ceil = [], [], []
                 for i in range(a.pairs):
-                    order = ["ceiling", "service"] if i % 2 == 0 else ["service", "ceiling"]
-                    res = {}
-                    for who in order:
-                        if who == "ceiling":
-                            res[who] = self.wrk(self.ceiling_url, s, c, a.duration,
-                                                args, server_pid=self.ceiling_pid,
-                                                label="ceiling")
-                        else:
-                            res[who] = self.wrk(self.service_url, s, c, a.duration,
-                                                args, server_pid=self.service_pid,
-                                                label="service",
-                                                profile=(c == prof_c and i == 0))
+                    res = self.run_pair(s, c, args, i, profile=(c == prof_c and i == 0))
                     svc.append(res["service"])
                     ceil.append(res["ceiling"])
                     if res["ceiling"]["rps"] > 0:
@@ -849,6 +901,8 @@ class Bench:
             "micro": self.micro,
             "openloop": self.openloop,
             "profiles": self.profiles,
+            "control": self.control,
+            "repeated_pairs": self.repeated_pairs,
             "notes": self.notes,
         }
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -1079,11 +1133,24 @@ def write_report(out, result, rows, targets, errors, ceil_errors, chart):
                     d["non2xx"] + d["socket_errors"] + d["unfinished"]),
                 d["max_backlog"]))
     w("\n## Ceilings (same run)\n")
-    w("HTTP ceiling CPU per request (median over slices): %s µs.\n" % (
-        "%.1f" % statistics.median([s["server_cpu_us_per_req"] for s in result["slices"]
-                                    if s["target"] == "ceiling" and s["server_cpu_us_per_req"]])
-        if any(s["target"] == "ceiling" and s["server_cpu_us_per_req"]
-               for s in result["slices"]) else "n/a"))
+    ctl = result.get("control")
+    if ctl and ctl.get("median") is not None:
+        w("Method check: a second, identical `ceiling_http` measured exactly like the "
+          "service (`get`, c=%d, ABBA pairs) gives a ratio of **%.3f** (pairs: %s); "
+          "the distance from 1.000 is the resolution of these ratios.\n" % (
+              ctl["connections"], ctl["median"],
+              ", ".join("%.3f" % r for r in ctl["ratios"])))
+    if result.get("repeated_pairs"):
+        w("%d ceiling/service pair(s) were repeated because other processes used more "
+          "than %.2f cores during them.\n" % (result["repeated_pairs"],
+                                               result["options"]["noise_gate"]))
+    by_c = {}
+    for sl in result["slices"]:
+        if sl["target"] == "ceiling" and sl["server_cpu_us_per_req"]:
+            by_c.setdefault(sl["connections"], []).append(sl["server_cpu_us_per_req"])
+    if by_c:
+        w("HTTP ceiling CPU per request (median over its slices): %s.\n" % ", ".join(
+            "c=%d %.1f µs" % (c, statistics.median(v)) for c, v in sorted(by_c.items())))
     w("| LMDB puts per txn | measured before | puts/s | commits/s | commit p50 ms | commit p99 ms |")
     w("|---:|---|---:|---:|---:|---:|")
     for d in result["lmdb_ceiling"]:
@@ -1181,6 +1248,12 @@ def main():
     p.add_argument("--load", type=int, default=10000, help="customers loaded first")
     p.add_argument("--load-timeout", type=float, default=60.0)
     p.add_argument("--timeout", type=int, default=5, help="wrk request timeout, s")
+    p.add_argument("--noise-gate", type=float, default=0.3,
+                   help="repeat a ceiling/service pair when other processes used "
+                   "more than this many cores during it")
+    p.add_argument("--noise-retries", type=int, default=2)
+    p.add_argument("--no-control", dest="control", action="store_false",
+                   help="skip the method check (ceiling vs an identical ceiling)")
     p.add_argument("--perf", action="store_true",
                    help="perf record -g the service during one slice of every "
                    "scenario (the connection count nearest --perf-connections) "
