@@ -125,10 +125,12 @@ int main(int argc, char** argv) {
   rc.writer = writer;
   for (size_t i = 0; i < s.readers; ++i)
     rc.readers.push_back(tmf::spawn_store_reader(sys, env));
+  rc.loader = tmf::spawn_store_reader(sys, env);
   rc.idle_timeout = s.idle_timeout;
   rc.load_timeout = s.request_timeout;
   rc.max_resident = s.max_resident;
   auto readers = rc.readers;
+  readers.push_back(rc.loader);
   env.reset(); // the store actors own it now
   auto router = tmf::spawn_router(sys, std::move(rc));
 

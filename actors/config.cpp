@@ -20,7 +20,8 @@ config::config() {
     .add(data_dir, "data-dir", "LMDB data folder (created when missing)")
     .add(map_size, "map-size", "LMDB map size, e.g. 1GiB")
     .add(io_threads, "io-threads", "HTTP I/O threads")
-    .add(readers, "readers", "store reader threads (list queries, loads)")
+    .add(readers, "readers", "store reader threads for list queries (customer loads have their "
+         "own)")
     .add(max_batch, "max-batch", "writes per group commit at most")
     .add(max_resident, "max-resident",
          "customer actors kept in memory before the least recently used "

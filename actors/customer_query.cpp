@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -261,6 +262,44 @@ const char* op_name(filter_op op) {
 }
 
 } // namespace
+
+// -- text prefilter ---------------------------------------------------------------
+
+text_prefilter::text_prefilter(const std::vector<filter_term>& filters) {
+  for (const auto& term : filters) {
+    if (term.op != filter_op::eq || term.values.empty())
+      continue;
+    std::vector<std::string> tokens;
+    bool string_only = true;
+    for (const auto& value : term.values) {
+      if (parse_number(value) || value == "true" || value == "false"
+          || value == "null") {
+        string_only = false;
+        break;
+      }
+      tokens.emplace_back(
+        json(value).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (string_only)
+      tokens_.emplace_back(std::move(tokens));
+  }
+}
+
+bool text_prefilter::may_match(std::string_view text) const noexcept {
+  for (const auto& tokens : tokens_) {
+    bool found = false;
+    for (const auto& token : tokens) {
+      if (memmem(text.data(), text.size(), token.data(), token.size())) {
+        found = true;
+        break;
+      }
+    }
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
 
 bool matches(const json& doc, const std::vector<filter_term>& filters) {
   try {

@@ -4,6 +4,8 @@
 // sort order. No CAF, no I/O; used by the store readers and benchmarked in
 // bench/.
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -20,6 +22,24 @@ namespace tmf::query {
 /// matches the whole string (an invalid regex never matches). A missing
 /// attribute matches only `ne`.
 bool matches(const nlohmann::json& doc, const std::vector<filter_term>& filters);
+
+/// A cheap necessary condition for `matches`, checked on a stored JSON text
+/// before parsing it: an `eq` term whose values can only match as strings
+/// (not numbers, booleans or null) can only match a document whose text
+/// holds one of those values as a JSON string token. `may_match` is false
+/// only when `matches` would be false; scans then skip the parse.
+class text_prefilter {
+public:
+  explicit text_prefilter(const std::vector<filter_term>& filters);
+
+  /// False when no document with this JSON text (as dumped by nlohmann) can
+  /// satisfy the filters.
+  bool may_match(std::string_view text) const noexcept;
+
+private:
+  /// One entry per usable term: a matching text holds one of the tokens.
+  std::vector<std::vector<std::string>> tokens_;
+};
 
 /// Strict weak order of two documents by `keys` (missing values sort first,
 /// then by type, then by value), ties broken by `id`.

@@ -42,7 +42,9 @@ customer_actor spawn_customer(router_ptr self, const std::string& id,
   customer_env env;
   env.router = caf::actor_cast<router_actor>(self);
   env.writer = st.cfg.writer;
-  env.reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
+  env.reader = st.cfg.loader
+                 ? st.cfg.loader
+                 : st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
   env.idle_timeout = st.cfg.idle_timeout;
   env.load_timeout = st.cfg.load_timeout;
   auto handle = tmf::spawn_customer(self, id, fresh, std::move(env));

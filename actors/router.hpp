@@ -17,7 +17,10 @@ namespace tmf {
 /// What the router needs: the store actors and the customer timings.
 struct router_config {
   store_writer_actor writer;
-  std::vector<store_reader_actor> readers; ///< at least one
+  std::vector<store_reader_actor> readers; ///< list queries; at least one
+  /// Loads of customer documents (point reads). A separate reader keeps
+  /// them from waiting behind list scans; when unset, the readers load.
+  store_reader_actor loader;
   caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan load_timeout = std::chrono::seconds(5);
   /// Above this many resident customer actors, the least recently used are

@@ -87,7 +87,10 @@ caf::result<list_page> run_list(db::read_txn& txn, const list_query& q) {
     return page;
   }
   collector out{q};
+  query::text_prefilter prefilter{q.filters};
   auto consider = [&](std::string_view text) {
+    if (!prefilter.may_match(text))
+      return; // cannot match: skip the parse
     auto doc = nlohmann::json::parse(text, nullptr, false);
     if (!doc.is_discarded() && query::matches(doc, q.filters))
       out.add(std::move(doc), text);

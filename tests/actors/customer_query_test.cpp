@@ -248,3 +248,44 @@ TEST_CASE("sort_before takes the first value of a path into arrays") {
   json b = {{"id", "2"}, {"contactMedium", {{{"mediumType", "email"}}}}};
   CHECK(sort_before(b, a, {{"contactMedium.mediumType", false}}));
 }
+
+TEST_CASE("text_prefilter never rejects a document that matches") {
+  auto doc = customer();
+  auto text = doc.dump();
+  std::vector<std::vector<filter_term>> queries{
+    {{"name", filter_op::eq, {"Moon Football Club"}}},
+    {{"name", filter_op::eq, {"Nobody", "Moon Football Club"}}},
+    {{"contactMedium.characteristic.phoneNumber", filter_op::eq,
+      {"+1 555 0100"}}},
+    {{"characteristic.value", filter_op::eq, {"42000"}}},
+    {{"contactMedium.preferred", filter_op::eq, {"true"}}},
+    {{"ratio", filter_op::eq, {"0.25"}}},
+    {{"status", filter_op::ne, {"Closed"}}},
+    {{"name", filter_op::regex, {"Moon.*"}}},
+    {{"status", filter_op::eq, {"Approved"}},
+     {"engagedParty.id", filter_op::eq, {"org-42"}}},
+  };
+  for (const auto& filters : queries) {
+    REQUIRE(matches(doc, filters));
+    CHECK(tmf::query::text_prefilter{filters}.may_match(text));
+  }
+}
+
+TEST_CASE("text_prefilter rejects texts without any wanted string value") {
+  auto text = customer().dump();
+  using tmf::query::text_prefilter;
+  CHECK_FALSE(
+    text_prefilter{{{"name", filter_op::eq, {"Sun Rugby Club"}}}}.may_match(
+      text));
+  // A value that occurs only inside a longer string is no token.
+  CHECK_FALSE(
+    text_prefilter{{{"name", filter_op::eq, {"Moon"}}}}.may_match(text));
+  // Every string-only eq term must find one of its values (AND of ORs).
+  CHECK_FALSE(text_prefilter{{{"status", filter_op::eq, {"Approved"}},
+                              {"name", filter_op::eq, {"x", "y"}}}}
+                .may_match(text));
+  // Values that may match as numbers, booleans or null are not judged.
+  CHECK(text_prefilter{{{"seats", filter_op::eq, {"17"}}}}.may_match(text));
+  CHECK(text_prefilter{{{"flag", filter_op::eq, {"false"}}}}.may_match(text));
+  CHECK(text_prefilter{{{"x", filter_op::eq, {"null"}}}}.may_match(text));
+}
