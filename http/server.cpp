@@ -14,9 +14,13 @@ namespace tmf::http {
 
 namespace {
 
-/// Default traits: an asio strand per connection, so responses may be
-/// completed from CAF threads while several I/O threads run.
-using traits = restinio::default_traits_t;
+/// One I/O thread: no strand. Responses completed from CAF threads are
+/// posted to the io_context (RESTinio's `done()` dispatches to the
+/// connection's executor), which only that one thread runs.
+using single_traits = restinio::default_single_thread_traits_t;
+
+/// Several I/O threads: an asio strand per connection.
+using multi_traits = restinio::default_traits_t;
 
 bool valid_host(std::string_view host) {
   if (host.empty() || host.size() > 255)
@@ -94,8 +98,43 @@ std::string href_base(const context& ctx,
 struct server::impl {
   std::shared_ptr<context> ctx;
   std::shared_ptr<std::atomic<uint16_t>> bound_port;
-  restinio::running_server_handle_t<traits> running;
+  restinio::running_server_handle_t<single_traits> single;
+  restinio::running_server_handle_t<multi_traits> multi;
   bool stopped = false;
+
+  template <class Traits>
+  restinio::running_server_handle_t<Traits> launch() {
+    const auto& s = ctx->cfg;
+    auto handler_ctx = ctx;
+    auto bound = bound_port;
+    // Bodies up to 4x the configured limit are read and answered 413 with
+    // a TMF Error; beyond that RESTinio closes the connection.
+    auto hard_limit = std::max<uint64_t>(s.max_body_size * 4, 4u << 20);
+    auto settings
+      = restinio::server_settings_t<Traits>{}
+          .address(s.address)
+          .port(s.port)
+          .protocol(s.address.find(':') != std::string::npos
+                      ? restinio::asio_ns::ip::tcp::v6()
+                      : restinio::asio_ns::ip::tcp::v4())
+          .request_handler([handler_ctx](restinio::request_handle_t req) {
+            return route(handler_ctx, std::move(req));
+          })
+          .handle_request_timeout(
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+              s.request_timeout)
+            + std::chrono::seconds(2))
+          .read_next_http_message_timelimit(std::chrono::seconds(60))
+          .write_http_response_timelimit(std::chrono::seconds(10))
+          .incoming_http_msg_limits(
+            restinio::incoming_http_msg_limits_t{}.max_body_size(hard_limit))
+          .acceptor_post_bind_hook(
+            [bound](restinio::asio_ns::ip::tcp::acceptor& acceptor) {
+              bound->store(acceptor.local_endpoint().port());
+            });
+    return restinio::run_async<Traits>(restinio::own_io_context(),
+                                       std::move(settings), s.io_threads);
+  }
 };
 
 server::server(caf::actor_system& sys, router_actor router,
@@ -107,37 +146,11 @@ server::server(caf::actor_system& sys, router_actor router,
   const auto& s = st.ctx->cfg;
   if (!s.public_url.empty())
     st.ctx->fixed_href_base = s.public_url + s.base_path + "/customer/";
-  auto ctx = st.ctx;
-  auto bound = st.bound_port;
-  // Bodies up to 4x the configured limit are read and answered 413 with a
-  // TMF Error; beyond that RESTinio closes the connection.
-  auto hard_limit = std::max<uint64_t>(s.max_body_size * 4, 4u << 20);
-  auto settings
-    = restinio::server_settings_t<traits>{}
-        .address(s.address)
-        .port(s.port)
-        .protocol(s.address.find(':') != std::string::npos
-                    ? restinio::asio_ns::ip::tcp::v6()
-                    : restinio::asio_ns::ip::tcp::v4())
-        .request_handler([ctx](restinio::request_handle_t req) {
-          return route(ctx, std::move(req));
-        })
-        .handle_request_timeout(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-            s.request_timeout)
-          + std::chrono::seconds(2))
-        .read_next_http_message_timelimit(std::chrono::seconds(60))
-        .write_http_response_timelimit(std::chrono::seconds(10))
-        .incoming_http_msg_limits(
-          restinio::incoming_http_msg_limits_t{}.max_body_size(hard_limit))
-        .acceptor_post_bind_hook(
-          [bound](restinio::asio_ns::ip::tcp::acceptor& acceptor) {
-            bound->store(acceptor.local_endpoint().port());
-          });
   try {
-    st.running = restinio::run_async<traits>(restinio::own_io_context(),
-                                             std::move(settings),
-                                             s.io_threads);
+    if (s.io_threads == 1)
+      st.single = st.launch<single_traits>();
+    else
+      st.multi = st.launch<multi_traits>();
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot listen on " + bracketed(s.address) + ":"
                              + std::to_string(s.port) + ": " + e.what());
@@ -174,8 +187,13 @@ void server::stop(std::chrono::nanoseconds drain) {
   if (auto left = st.ctx->in_flight.load(); left > 0)
     log::warning("http: " + std::to_string(left)
                  + " request(s) still in flight at shutdown");
-  st.running->stop();
-  st.running->wait();
+  if (st.single) {
+    st.single->stop();
+    st.single->wait();
+  } else if (st.multi) {
+    st.multi->stop();
+    st.multi->wait();
+  }
 }
 
 } // namespace tmf::http
