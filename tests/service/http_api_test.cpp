@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "support/service.hpp"
@@ -363,4 +366,31 @@ TEST_CASE("href uses the configured public URL, else the Host header") {
           == "http://api.example.net:8443" + base + "/customer/"
                + body["id"].get<std::string>());
   }
+}
+
+TEST_CASE("several I/O threads serve concurrent clients correctly") {
+  fixture f{{"--tmf.io-threads=2"}};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      http_client http{f.svc.port()};
+      for (int i = 0; i < 50; ++i) {
+        auto name = "IO" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = http.post_json(base + "/customer", sample_customer(name));
+        if (r.status != 201) {
+          ++failures;
+          continue;
+        }
+        auto id = json::parse(r.body)["id"].get<std::string>();
+        auto g = http.get(base + "/customer/" + id);
+        if (g.status != 200 || json::parse(g.body)["name"] != name)
+          ++failures;
+      }
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  CHECK(failures == 0);
+  CHECK(f.total() == 200);
 }
