@@ -1,11 +1,14 @@
 #include "actors/customer.hpp"
 
+#include <algorithm>
+
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/after.hpp>
 #include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/customer_query.hpp"
 #include "actors/customer_rules.hpp"
 
 namespace tmf {
@@ -35,6 +38,32 @@ using self_ptr = customer_actor::stateful_pointer<customer_state>;
 
 caf::error no_such_customer(const std::string& id) {
   return caf::make_error(errc::not_found, "no customer with id " + id);
+}
+
+/// The index keys of `terms` for customer `id`.
+std::vector<std::string> index_keys(std::vector<std::string> terms,
+                                    const std::string& id) {
+  for (auto& term : terms) {
+    term += '\0';
+    term += id;
+  }
+  return terms;
+}
+
+/// Makes sure `st.doc` holds the parsed stored text.
+bool ensure_parsed(customer_state& st) {
+  if (!st.parsed) {
+    st.doc = nlohmann::json::parse(st.text, nullptr, false);
+    if (st.doc.is_discarded())
+      return false;
+    st.parsed = true;
+  }
+  return true;
+}
+
+caf::error corrupt(const std::string& id) {
+  return caf::make_error(errc::store_failed,
+                         "stored customer " + id + " is not valid JSON");
 }
 
 /// Inserts `"id":"<id>"` as the first member of the JSON object `body`.
@@ -104,7 +133,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         });
   }
   return {
-    [=](create_atom, std::string& body) -> caf::result<customer_doc> {
+    [=](create_atom, std::string& body,
+        std::vector<std::string>& terms) -> caf::result<customer_doc> {
       auto& st = self->state;
       ++st.handled;
       if (st.exists)
@@ -113,7 +143,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       auto rp = self->make_response_promise<customer_doc>();
       st.pending_text = with_id(st.id, body);
       write_then(self,
-                 store_write{store_write::insert, st.id, st.pending_text, 0},
+                 store_write{store_write::insert, st.id, st.pending_text, 0,
+                             index_keys(std::move(terms), st.id), {}},
                  rp, [=](uint64_t version) {
                    auto& st = self->state;
                    st.exists = true;
@@ -141,14 +172,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       if (patch.is_discarded())
         return caf::make_error(errc::invalid,
                                std::string{"the patch is not valid JSON"});
-      if (!st.parsed) {
-        st.doc = nlohmann::json::parse(st.text, nullptr, false);
-        if (st.doc.is_discarded())
-          return caf::make_error(errc::store_failed,
-                                 "stored customer " + st.id
-                                   + " is not valid JSON");
-        st.parsed = true;
-      }
+      if (!ensure_parsed(st))
+        return corrupt(st.id);
       auto next = st.doc;
       if (auto msg = rules::apply_merge_patch(next, patch))
         return caf::make_error(errc::invalid, *msg);
@@ -164,12 +189,20 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       next["id"] = st.id;
       if (next_text == st.text)
         return st.current(); // nothing changed: no write, same version
+      store_write w{store_write::replace, st.id, std::move(next_text),
+                    st.version, {}, {}};
+      auto old_terms = query::index_terms(st.doc);
+      auto new_terms = query::index_terms(next);
+      for (auto& t : new_terms)
+        if (std::find(old_terms.begin(), old_terms.end(), t) == old_terms.end())
+          w.index_add.emplace_back(t + '\0' + st.id);
+      for (auto& t : old_terms)
+        if (std::find(new_terms.begin(), new_terms.end(), t) == new_terms.end())
+          w.index_remove.emplace_back(t + '\0' + st.id);
       auto rp = self->make_response_promise<customer_doc>();
-      st.pending_text = std::move(next_text);
+      st.pending_text = w.json;
       st.pending_doc = std::move(next);
-      write_then(self,
-                 store_write{store_write::replace, st.id, st.pending_text,
-                             st.version},
+      write_then(self, std::move(w),
                  rp, [=](uint64_t version) {
                    auto& st = self->state;
                    st.version = version;
@@ -185,8 +218,12 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       ++st.handled;
       if (!st.exists)
         return no_such_customer(st.id);
+      if (!ensure_parsed(st))
+        return corrupt(st.id);
       auto rp = self->make_response_promise<bool>();
-      write_then(self, store_write{store_write::erase, st.id, {}, st.version},
+      write_then(self,
+                 store_write{store_write::erase, st.id, {}, st.version, {},
+                             index_keys(query::index_terms(st.doc), st.id)},
                  rp, [=](uint64_t) {
                    auto& st = self->state;
                    st.exists = false;

@@ -41,6 +41,18 @@ private:
   std::vector<std::vector<std::string>> tokens_;
 };
 
+/// Attributes with a secondary index (equality lookups without a scan).
+bool is_indexed(std::string_view path) noexcept;
+
+/// The index terms of a customer document: `attribute \0 value` for every
+/// indexed attribute holding a string (long values are cut, which only adds
+/// candidates that the filters then reject). The store keys are a term
+/// followed by `\0` and the id.
+std::vector<std::string> index_terms(const nlohmann::json& doc);
+
+/// The key prefix of every index entry for `path` = `value`.
+std::string index_prefix(std::string_view path, std::string_view value);
+
 /// Strict weak order of two documents by `keys` (missing values sort first,
 /// then by type, then by value), ties broken by `id`.
 bool sort_before(const nlohmann::json& a, const nlohmann::json& b,

@@ -39,13 +39,16 @@ struct list_page {
   std::vector<std::string> items;
 };
 
-/// One durable write for the store writer.
+/// One durable write for the store writer: a customer row and the changes
+/// to its secondary index entries, committed together or not at all.
 struct store_write {
   enum kind_t : uint8_t { insert, replace, erase };
   uint8_t kind = insert;
   std::string id;
   std::string json;              ///< insert/replace: the new stored text
   uint64_t expected_version = 0; ///< replace/erase: must match (0: any)
+  std::vector<std::string> index_add;    ///< index keys to store
+  std::vector<std::string> index_remove; ///< index keys to remove
 };
 
 /// Error codes of the service (category "tmf"); http/ maps them to statuses.
@@ -79,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, list_page& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_write& x) {
   return f(caf::meta::type_name("tmf.store_write.v1"), x.kind, x.id, x.json,
-           x.expected_version);
+           x.expected_version, x.index_add, x.index_remove);
 }
 
 template <class Inspector>
@@ -146,8 +149,9 @@ using store_reader_actor = caf::typed_actor<
 /// One customer (a "virtual actor" spawned by the router on first use). It
 /// serialises every operation on its customer and answers only after the
 /// store has committed.
-/// - `create_atom, json`: json is the validated body without id; replies the
-///   stored document (version 1).
+/// - `create_atom, json, index_terms`: json is the validated body without
+///   id, index_terms its `query::index_terms`; replies the stored document
+///   (version 1).
 /// - `retrieve_atom` -> the current document; errc::not_found if absent.
 /// - `patch_atom, merge_patch_json` -> the patched, re-validated, committed
 ///   document; errc::invalid with a message when the result breaks the schema.
@@ -155,7 +159,8 @@ using store_reader_actor = caf::typed_actor<
 /// - `passivate_atom`: from the router, which wants to reclaim memory; the
 ///   customer answers with an idle report unless a write is in flight.
 using customer_actor = caf::typed_actor<
-  caf::replies_to<create_atom, std::string>::with<customer_doc>,
+  caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
+    customer_doc>,
   caf::replies_to<retrieve_atom>::with<customer_doc>,
   caf::replies_to<patch_atom, std::string>::with<customer_doc>,
   caf::replies_to<erase_atom>::with<bool>,
@@ -164,7 +169,8 @@ using customer_actor = caf::typed_actor<
 /// The router: the only place that maps an id to its owner. It holds no
 /// business logic and never waits; requests are delegated, so the owner
 /// answers the original sender directly.
-/// - `create_atom, json` -> new id's customer document (see customer_actor).
+/// - `create_atom, json, index_terms` -> the new customer's document (see
+///   customer_actor).
 /// - `retrieve_atom, id`, `patch_atom, id, json`, `erase_atom, id`: as the
 ///   customer_actor messages, for customer `id`.
 /// - `list_atom, query` -> a page from one of the store readers.
@@ -172,7 +178,8 @@ using customer_actor = caf::typed_actor<
 ///   was asked to passivate) after handling `handled` messages; the router
 ///   passivates it when nothing was forwarded to it since (none in flight).
 using router_actor = caf::typed_actor<
-  caf::replies_to<create_atom, std::string>::with<customer_doc>,
+  caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
+    customer_doc>,
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
   caf::replies_to<erase_atom, std::string>::with<bool>,

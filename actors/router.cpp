@@ -112,14 +112,15 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
     self->quit(msg.reason);
   });
   return {
-    [=](create_atom a, std::string& body) -> caf::delegated<customer_doc> {
+    [=](create_atom a, std::string& body,
+        std::vector<std::string>& terms) -> caf::delegated<customer_doc> {
       auto& st = self->state;
       // A single node owns every shard; a cluster picks one of its own.
       auto shard = static_cast<uint16_t>(st.shard_rng() % shard_count);
       auto id = make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
-      return self->delegate(e.handle, a, std::move(body));
+      return self->delegate(e.handle, a, std::move(body), std::move(terms));
     },
     [=](retrieve_atom a,
         const std::string& id) -> caf::delegated<customer_doc> {

@@ -34,6 +34,33 @@ const filter_term* id_term(const list_query& q) {
   return nullptr;
 }
 
+/// The first `eq` term on an indexed attribute, if any.
+const filter_term* indexed_term(const list_query& q) {
+  for (const auto& t : q.filters)
+    if (t.op == filter_op::eq && query::is_indexed(t.path))
+      return &t;
+  return nullptr;
+}
+
+/// The ids whose index entries match `term` (any of its values), sorted.
+std::vector<std::string> index_lookup(db::read_txn& txn,
+                                      const filter_term& term) {
+  std::vector<std::string> ids;
+  for (const auto& value : term.values) {
+    auto prefix = query::index_prefix(term.path, value);
+    txn.scan(db::table::customer_index, prefix,
+             [&](const db::record_view& rec) {
+               if (rec.key.compare(0, prefix.size(), prefix) != 0)
+                 return false;
+               ids.emplace_back(rec.key.substr(prefix.size()));
+               return true;
+             });
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 /// Keeps the matches of a query in page order and counts them.
 struct collector {
   const list_query& q;
@@ -95,14 +122,19 @@ caf::result<list_page> run_list(db::read_txn& txn, const list_query& q) {
     if (!doc.is_discarded() && query::matches(doc, q.filters))
       out.add(std::move(doc), text);
   };
+  auto fetch = [&](const std::vector<std::string>& candidates) {
+    for (const auto& id : candidates)
+      if (auto rec = txn.get(tbl, id))
+        consider(rec->json);
+  };
   if (auto ids = id_term(q)) {
     auto candidates = ids->values;
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()),
                      candidates.end());
-    for (const auto& id : candidates)
-      if (auto rec = txn.get(tbl, id))
-        consider(rec->json);
+    fetch(candidates);
+  } else if (auto term = indexed_term(q)) {
+    fetch(index_lookup(txn, *term));
   } else {
     txn.scan(tbl, {}, [&](const db::record_view& rec) {
       consider(rec.json);

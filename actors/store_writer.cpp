@@ -23,7 +23,9 @@ struct store_writer_state {
   size_t max_batch = 1024;
   bool flush_queued = false;
   std::vector<db::write_op> ops;
-  std::vector<caf::typed_response_promise<uint64_t>> promises;
+  /// One per write: its promise and the position of its customer op.
+  std::vector<std::pair<caf::typed_response_promise<uint64_t>, size_t>>
+    promises;
   std::vector<db::write_result> results;
   uint64_t batches = 0;
   uint64_t writes = 0;
@@ -31,7 +33,9 @@ struct store_writer_state {
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
 
-db::write_op to_op(store_write&& w) {
+/// Appends the customer op of `w`, then its index entries as dependent ops
+/// (written only when the customer op succeeds).
+void append_ops(store_write&& w, std::vector<db::write_op>& ops) {
   db::write_op op;
   switch (w.kind) {
     case store_write::replace:
@@ -47,7 +51,14 @@ db::write_op to_op(store_write&& w) {
   op.key = std::move(w.id);
   op.value = std::move(w.json);
   op.expected_version = w.expected_version;
-  return op;
+  ops.emplace_back(std::move(op));
+  for (auto& key : w.index_remove)
+    ops.push_back(db::write_op{db::write_op::discard,
+                               db::table::customer_index, std::move(key), {},
+                               0, true});
+  for (auto& key : w.index_add)
+    ops.push_back(db::write_op{db::write_op::put, db::table::customer_index,
+                               std::move(key), {}, 0, true});
 }
 
 caf::error to_error(db::status st, const std::string& detail) {
@@ -79,20 +90,19 @@ void commit(writer_ptr self) {
     log::error("store writer: batch of " + std::to_string(st.ops.size())
                + " write(s) failed: " + db::to_string(txn_status) + " "
                + detail);
-  for (size_t i = 0; i < st.promises.size(); ++i) {
-    auto& rp = st.promises[i];
+  for (auto& [rp, pos] : st.promises) {
     if (txn_status != db::status::ok) {
       rp.deliver(to_error(txn_status, detail));
       continue;
     }
-    const auto& res = st.results[i];
+    const auto& res = st.results[pos];
     if (res.st == db::status::ok)
       rp.deliver(res.version);
     else
       rp.deliver(to_error(res.st, db::to_string(res.st)));
   }
   ++st.batches;
-  st.writes += st.ops.size();
+  st.writes += st.promises.size();
   st.ops.clear();
   st.promises.clear();
   st.results.clear();
@@ -115,9 +125,9 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
     [=](write_atom, store_write& w) -> caf::result<uint64_t> {
       auto& st = self->state;
       auto rp = self->make_response_promise<uint64_t>();
-      st.ops.emplace_back(to_op(std::move(w)));
-      st.promises.emplace_back(rp);
-      if (st.ops.size() >= st.max_batch) {
+      st.promises.emplace_back(rp, st.ops.size());
+      append_ops(std::move(w), st.ops);
+      if (st.promises.size() >= st.max_batch) {
         commit(self);
       } else if (!st.flush_queued) {
         // The flush lands behind every write already queued, so all writes

@@ -12,6 +12,7 @@
 #include <restinio/all.hpp>
 
 #include "actors/customer_id.hpp"
+#include "actors/customer_query.hpp"
 #include "actors/customer_rules.hpp"
 #include "http/context.hpp"
 #include "http/fields.hpp"
@@ -146,7 +147,7 @@ request_handling_status_t create(const std::shared_ptr<context>& ctx,
       respond(*ctx, req, 201, with_href(base, doc.json),
               {{"Location", href}}, start);
     },
-    create_atom_v, body.dump());
+    create_atom_v, body.dump(), query::index_terms(body));
   return restinio::request_accepted();
 }
 

@@ -28,18 +28,19 @@ namespace {
 
 // -- constants ----------------------------------------------------------------
 
-constexpr size_t table_count = 2;
+constexpr size_t table_count = 3;
 
 constexpr std::array<const char*, table_count> table_names = {
   "customers",
   "meta",
+  "index",
 };
 
 constexpr size_t version_size = 8;
 
 constexpr const char* schema_key = "schema-version";
 
-constexpr const char* schema_version = "1";
+constexpr const char* schema_version = "2";
 
 constexpr mode_t folder_mode = 0750;
 
@@ -440,6 +441,19 @@ op_outcome apply_op(MDB_txn* txn, const std::array<MDB_dbi, table_count>& dbis,
       return {rc, {}};
     return {0, {status::ok, versioned ? uint64_t{1} : 0}};
   }
+  if (op.kind == write_op::put) {
+    if (versioned)
+      return failed;
+    if (auto rc = store(txn, dbi, op.tbl, key, op.value, 0, 0); rc != 0)
+      return {rc, {}};
+    return {0, {status::ok, 0}};
+  }
+  if (op.kind == write_op::discard) {
+    auto rc = mdb_del(txn, dbi, &key, nullptr);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return {rc, {}};
+    return {0, {status::ok, 0}};
+  }
   if (op.kind != write_op::replace && op.kind != write_op::erase)
     return failed;
   MDB_val old;
@@ -491,8 +505,15 @@ status environment::apply(const std::vector<write_op>& ops,
     if (auto rc = mdb_txn_begin(impl_->env, nullptr, 0, &txn.txn); rc != 0)
       return fail_all(to_status(rc), ops.size(), results, error,
                       mdb_strerror(rc));
+    auto primary = status::ok;
     for (const auto& op : ops) {
+      if (op.dependent && primary != status::ok) {
+        results.push_back(write_result{primary, 0});
+        continue;
+      }
       auto out = apply_op(txn.txn, impl_->dbis, max_key, op);
+      if (!op.dependent)
+        primary = out.res.st;
       if (out.rc != 0)
         return fail_all(to_status(out.rc), ops.size(), results, error,
                         mdb_strerror(out.rc));

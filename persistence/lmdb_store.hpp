@@ -45,6 +45,7 @@ const char* to_string(status st) noexcept;
 enum class table : uint8_t {
   customers, ///< key: customer id; value: version + customer JSON.
   meta,      ///< key: setting name; value: raw bytes (schema version, ...).
+  customer_index, ///< key: attribute \0 value \0 id; value: empty.
 };
 
 /// A stored value together with its version (1 for a fresh insert, +1 per
@@ -74,12 +75,18 @@ struct write_op {
     insert,  ///< Key must not exist; stored with version 1.
     replace, ///< Key must exist; version becomes stored + 1.
     erase,   ///< Key must exist; removed.
+    put,     ///< Stored whether or not the key exists (unversioned tables).
+    discard, ///< Removed if it exists.
   };
   kind_t kind = insert;
   table tbl = table::customers;
   std::string key;
   std::string value;             ///< Bytes to store (insert/replace).
   uint64_t expected_version = 0; ///< replace/erase: 0 = do not check.
+  /// A dependent op (an index entry of a customer row) is applied only when
+  /// the nearest preceding op that is not dependent succeeded; otherwise it
+  /// is skipped and reports that op's status.
+  bool dependent = false;
 };
 
 /// The outcome of one write op; `version` is the version now stored

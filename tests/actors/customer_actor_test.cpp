@@ -61,7 +61,8 @@ struct customer_fixture : tmf::test::actor_fixture {
   /// A fresh customer with `body()` created (version 1).
   tmf::customer_actor created(const std::string& id) {
     auto c = spawn(id, true);
-    auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body());
+    auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
+                             std::vector<std::string>{});
     REQUIRE(r);
     REQUIRE(r.value->version == 1);
     return c;
@@ -76,7 +77,8 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::make_customer_id(7);
   auto c = spawn(id, true);
   db->write_delay_ms = 200; // the answer can only come after the delay
-  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body());
+  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
+                             std::vector<std::string>{});
   REQUIRE(r);
   // The fake counts its answer before delivering it: a customer that
   // answered before the writer would be seen here with answered == 0.
@@ -103,7 +105,8 @@ TEST_CASE_METHOD(customer_fixture,
                  "customer create of an empty object stores just the id") {
   auto id = tmf::make_customer_id(8);
   auto c = spawn(id, true);
-  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, std::string{"{}"});
+  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, std::string{"{}"},
+                             std::vector<std::string>{});
   REQUIRE(r);
   CHECK(r.value->json == "{\"id\":\"" + id + "\"}");
   CHECK(json::parse(r.value->json) == json{{"id", id}});
@@ -113,7 +116,8 @@ TEST_CASE_METHOD(customer_fixture,
                  "customer retrieve after create answers from memory") {
   auto id = tmf::make_customer_id(1);
   auto c = spawn(id, true);
-  auto created = ask<customer_doc>(self, c, tmf::create_atom_v, body());
+  auto created = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
+                             std::vector<std::string>{});
   REQUIRE(created);
   auto r = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(r);
@@ -294,7 +298,8 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::make_customer_id(10);
   auto c = spawn(id, true);
   db->fail_next_write(errc::store_failed);
-  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body());
+  auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
+                             std::vector<std::string>{});
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::store_failed);
   auto get = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
@@ -357,7 +362,8 @@ TEST_CASE_METHOD(customer_fixture,
   auto c = spawn(id, true);
   db->write_delay_ms = 300;
   auto create_h = self->request(c, tmf::test::request_timeout,
-                                tmf::create_atom_v, body());
+                                tmf::create_atom_v, body(),
+                             std::vector<std::string>{});
   auto get_h = self->request(c, tmf::test::request_timeout,
                              tmf::retrieve_atom_v);
   reply<customer_doc> got;

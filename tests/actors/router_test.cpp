@@ -55,7 +55,8 @@ struct router_fixture : tmf::test::actor_fixture {
   }
 
   customer_doc create(const std::string& name = "Alice Example") {
-    auto r = ask<customer_doc>(self, router, tmf::create_atom_v, body(name));
+    auto r = ask<customer_doc>(self, router, tmf::create_atom_v, body(name),
+                             std::vector<std::string>{});
     REQUIRE(r);
     return *r.value;
   }
@@ -402,13 +403,15 @@ TEST_CASE_METHOD(real_store_fixture,
                  "router with the real store handles 50 concurrent creates") {
   constexpr size_t n = 50;
   using handle_t = decltype(self->request(router, tmf::test::request_timeout,
-                                          tmf::create_atom_v, std::string{}));
+                                          tmf::create_atom_v, std::string{},
+                                          std::vector<std::string>{}));
   std::vector<handle_t> pending;
   pending.reserve(n);
   for (size_t i = 0; i < n; ++i)
     pending.emplace_back(self->request(router, tmf::test::request_timeout,
                                        tmf::create_atom_v,
-                                       body("C" + std::to_string(i))));
+                                       body("C" + std::to_string(i)),
+                                       std::vector<std::string>{}));
   std::set<std::string> ids;
   std::set<std::string> names;
   size_t failures = 0;

@@ -177,12 +177,12 @@ TEST_CASE("open refuses a folder already open in this process") {
   auto reopened = open_env(tmp.path);
 }
 
-TEST_CASE("open stores schema-version 1 in meta") {
+TEST_CASE("open stores schema-version 2 in meta") {
   temp_dir tmp;
   auto env = open_env(tmp.path);
   auto rec = get(*env, "schema-version", table::meta);
   REQUIRE(rec);
-  CHECK(rec->json == "1");
+  CHECK(rec->json == "2");
   CHECK(rec->version == 0);
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("open fails on a schema-version mismatch") {
   temp_dir tmp;
   {
     auto env = open_env(tmp.path);
-    auto res = apply_one(*env, replace_op("schema-version", "2", 0,
+    auto res = apply_one(*env, replace_op("schema-version", "1", 0,
                                           table::meta));
     CHECK(res.st == status::ok);
   }
@@ -199,12 +199,12 @@ TEST_CASE("open fails on a schema-version mismatch") {
   CHECK(env == nullptr);
   CHECK(error
         == "data-dir " + tmp.path
-             + ": schema version \"2\" found, expected \"1\"");
+             + ": schema version \"1\" found, expected \"2\"");
   // A failed open releases the folder: a retry reports the schema again,
   // not "already open".
   auto retry = environment::open({tmp.path, 1ull << 24, 126}, error);
   CHECK(retry == nullptr);
-  CHECK(error.find("schema version \"2\" found") != std::string::npos);
+  CHECK(error.find("schema version \"1\" found") != std::string::npos);
 }
 
 // -- apply: single ops --------------------------------------------------------
@@ -335,7 +335,7 @@ TEST_CASE("customer values are a big-endian version then the bytes") {
   };
   CHECK(raw("customers", "c-1") == std::string{"\0\0\0\0\0\0\1\2doc", 11});
   CHECK(raw("meta", "node") == "n1");
-  CHECK(raw("meta", "schema-version") == "1");
+  CHECK(raw("meta", "schema-version") == "2");
   mdb_txn_abort(txn);
   mdb_env_close(env);
 }
@@ -673,4 +673,38 @@ TEST_CASE("to_string names every status") {
   CHECK(std::string{to_string(status::conflict)} == "conflict");
   CHECK(std::string{to_string(status::full)} == "full");
   CHECK(std::string{to_string(status::failed)} == "failed");
+}
+
+TEST_CASE("put stores whether or not the key exists, discard ignores "
+          "missing keys") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto idx = table::customer_index;
+  apply_ok(*env, {{write_op::put, idx, "name\1a\1id1", {}, 0},
+                  {write_op::put, idx, "name\1a\1id1", {}, 0},
+                  {write_op::discard, idx, "missing", {}, 0}});
+  CHECK(env->read().count(idx) == 1);
+  apply_ok(*env, {{write_op::discard, idx, "name\1a\1id1", {}, 0}});
+  CHECK(env->read().count(idx) == 0);
+}
+
+TEST_CASE("dependent ops follow the fate of their primary op") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto idx = table::customer_index;
+  write_op dep_a{write_op::put, idx, "name\1a\1c-1", {}, 0, true};
+  write_op dep_b{write_op::put, idx, "name\1b\1c-1", {}, 0, true};
+  write_op dep_c{write_op::put, idx, "name\1c\1c-2", {}, 0, true};
+  auto res = apply_ok(*env, {insert_op("c-1", "x"), dep_a,
+                             insert_op("c-1", "y"), dep_b,  // exists
+                             insert_op("c-2", "z"), dep_c});
+  REQUIRE(res.size() == 6);
+  CHECK(res[1].st == status::ok);
+  CHECK(res[2].st == status::exists);
+  CHECK(res[3].st == status::exists); // skipped with its primary
+  CHECK(res[5].st == status::ok);
+  auto txn = env->read();
+  CHECK(txn.get(idx, "name\1a\1c-1"));
+  CHECK_FALSE(txn.get(idx, "name\1b\1c-1"));
+  CHECK(txn.get(idx, "name\1c\1c-2"));
 }

@@ -4,10 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <set>
 #include <thread>
+
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 
+#include "persistence/lmdb_store.hpp"
 #include "support/service.hpp"
 
 using json = nlohmann::json;
@@ -393,4 +397,63 @@ TEST_CASE("several I/O threads serve concurrent clients correctly") {
     c.join();
   CHECK(failures == 0);
   CHECK(f.total() == 200);
+}
+
+TEST_CASE("name filters follow creates, renames and deletes") {
+  fixture f;
+  auto ids_named = [&](const std::string& encoded_name) {
+    auto r = f.http.get(base + "/customer?name=" + encoded_name);
+    REQUIRE(r.status == 200);
+    std::vector<std::string> out;
+    for (auto& item : json::parse(r.body))
+      out.push_back(item["id"]);
+    std::sort(out.begin(), out.end());
+    CHECK(r.header("x-total-count") == std::to_string(out.size()));
+    return out;
+  };
+  auto moon = f.create("Moon");
+  auto moon_fc = f.create("Moon FC");
+  auto long_name = std::string(600, 'L');
+  auto longest = f.create(long_name);
+  auto longer = f.create(long_name + "x");
+  CHECK(ids_named("Moon") == std::vector<std::string>{moon["id"]});
+  CHECK(ids_named("Moon%20FC") == std::vector<std::string>{moon_fc["id"]});
+  CHECK(ids_named(long_name) == std::vector<std::string>{longest["id"]});
+  CHECK(ids_named(long_name + "x") == std::vector<std::string>{longer["id"]});
+  auto target = base + "/customer/" + moon["id"].get<std::string>();
+  REQUIRE(f.http.merge_patch(target, R"({"name":"Sun"})").status == 200);
+  CHECK(ids_named("Moon").empty());
+  CHECK(ids_named("Sun") == std::vector<std::string>{moon["id"]});
+  // A patch that keeps the name keeps the customer findable.
+  REQUIRE(f.http.merge_patch(target, R"({"status":"active"})").status == 200);
+  CHECK(ids_named("Sun") == std::vector<std::string>{moon["id"]});
+  REQUIRE(f.http.request("DELETE", target).status == 204);
+  CHECK(ids_named("Sun").empty());
+  // A rejected patch changes neither the customer nor the index.
+  auto fc = base + "/customer/" + moon_fc["id"].get<std::string>();
+  REQUIRE(f.http.merge_patch(fc, R"({"name":"X","engagedParty":null})")
+            .status
+          == 400);
+  CHECK(ids_named("Moon%20FC") == std::vector<std::string>{moon_fc["id"]});
+  CHECK(ids_named("X").empty());
+  // The index holds exactly one entry per live customer: nothing stale.
+  REQUIRE(f.svc.stop(SIGTERM) != -1);
+  std::string error;
+  auto env = tmf::persistence::environment::open(
+    {f.dir.path() + "/data", 64ull << 20, 126}, error);
+  REQUIRE(env);
+  std::set<std::string> entries;
+  env->read().scan(tmf::persistence::table::customer_index, {},
+                   [&](const tmf::persistence::record_view& rec) {
+                     entries.emplace(rec.key);
+                     return true;
+                   });
+  auto key = [](const std::string& name, const json& c) {
+    return std::string{"name"} + '\0' + name.substr(0, 400) + '\0'
+           + c["id"].get<std::string>();
+  };
+  CHECK(entries
+        == std::set<std::string>{key("Moon FC", moon_fc),
+                                 key(long_name, longest),
+                                 key(long_name + "x", longer)});
 }
