@@ -14,6 +14,7 @@
 #include "actors/customer_id.hpp"
 #include "actors/customer_query.hpp"
 #include "actors/customer_rules.hpp"
+#include "http/canonical.hpp"
 #include "http/context.hpp"
 #include "http/fields.hpp"
 #include "http/query.hpp"
@@ -147,7 +148,8 @@ request_handling_status_t create(const std::shared_ptr<context>& ctx,
       respond(*ctx, req, 201, with_href(base, doc.json),
               {{"Location", href}}, start);
     },
-    create_atom_v, body.dump(), query::index_terms(body));
+    create_atom_v, canonical_text(req->body(), body),
+    query::index_terms(body));
   return restinio::request_accepted();
 }
 
