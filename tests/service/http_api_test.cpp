@@ -457,3 +457,37 @@ TEST_CASE("name filters follow creates, renames and deletes") {
                                  key(long_name, longest),
                                  key(long_name + "x", longer)});
 }
+
+TEST_CASE("GET /customer sorts with sort= and pages in that order") {
+  fixture f;
+  for (auto name : {"Delta", "Alpha", "Charlie", "Bravo"})
+    f.create(name);
+  auto names = [&](const std::string& query) {
+    auto r = f.http.get(base + "/customer?" + query);
+    REQUIRE((r.status == 200 || r.status == 206));
+    std::vector<std::string> out;
+    for (auto& item : json::parse(r.body))
+      out.push_back(item["name"]);
+    return out;
+  };
+  CHECK(names("sort=name")
+        == std::vector<std::string>{"Alpha", "Bravo", "Charlie", "Delta"});
+  CHECK(names("sort=-name")
+        == std::vector<std::string>{"Delta", "Charlie", "Bravo", "Alpha"});
+  CHECK(names("sort=name&offset=1&limit=2")
+        == std::vector<std::string>{"Bravo", "Charlie"});
+  CHECK(names("sort=name&fields=name&status=initialized").size() == 4);
+}
+
+TEST_CASE("fields= takes dotted paths into objects and arrays") {
+  fixture f;
+  auto created = f.create("Dotted");
+  auto r = f.http.get(base + "/customer/" + created["id"].get<std::string>()
+                      + "?fields=engagedParty.id,contactMedium.mediumType");
+  REQUIRE(r.status == 200);
+  auto body = json::parse(r.body);
+  CHECK(body["engagedParty"] == json{{"id", "party-Dotted"}});
+  CHECK(body["contactMedium"] == json::parse(R"([{"mediumType":"email"}])"));
+  CHECK(!body.contains("name"));
+  CHECK(body["href"] == created["href"]);
+}
