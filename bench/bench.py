@@ -10,6 +10,7 @@ everything it started and writes report.md, results.json and chart.png.
 
 import argparse
 import datetime as dt
+import http.client
 import ipaddress
 import json
 import math
@@ -306,7 +307,7 @@ class Bench:
         r["connections"] = conns
         r["target"] = label
         if server_pid and label in ("service", "pool"):
-            r["settle_s"] = self.settle(server_pid)
+            r["settle_s"] = self.settle(server_pid, probe_url=url)
             if r["settle_s"] > 1.0:
                 r["note"] = ("service kept working %.1f s after the slice ended "
                              "(queued requests)" % r["settle_s"])
@@ -371,9 +372,12 @@ class Bench:
         except (OSError, subprocess.TimeoutExpired) as e:
             self.notes.append("perf report failed: %s" % e)
 
-    def settle(self, pid, max_s=None):
+    def settle(self, pid, max_s=None, probe_url=None):
         """Waits (bounded) until the server is idle, so that requests still
-        queued from one slice do not eat into the next. Returns the wait."""
+        queued from one slice do not eat into the next. Idle = under 10 % of a
+        core for two 0.2 s samples in a row AND (with probe_url) a plain
+        `GET /customer?limit=1` -- which queues behind list scans in the
+        service -- answers within 2 s. Returns the wait in seconds."""
         max_s = self.a.settle_timeout if max_s is None else max_s
         t0 = time.monotonic()
         quiet = 0
@@ -383,11 +387,26 @@ class Bench:
             cur = proc_cpu_s(pid)
             if cur is None:
                 break
-            quiet = quiet + 1 if cur - prev < 0.02 else 0  # < 10 % of a core
+            quiet = quiet + 1 if cur - prev < 0.02 else 0
             prev = cur
             if quiet >= 2:
-                break
+                if not probe_url or self.probe(probe_url):
+                    break
+                quiet = 0
         return time.monotonic() - t0
+
+    @staticmethod
+    def probe(base_url, timeout=2.0):
+        u = urllib.parse.urlparse(base_url)
+        try:
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+            conn.request("GET", u.path.rstrip("/") + "/customer?limit=1")
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            return 200 <= resp.status < 300
+        except (OSError, http.client.HTTPException):
+            return False
 
     # -- ceilings --------------------------------------------------------
     def run_lmdb_ceiling(self, tag, batches, scenario=None, conns=None):
