@@ -4,7 +4,6 @@
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
-#include <caf/after.hpp>
 #include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -105,8 +104,9 @@ void write_then(self_ptr self, store_write w,
       });
 }
 
-/// Offers the router to passivate this actor; the router agrees only when
-/// it has forwarded no message that this actor has not handled yet.
+/// Offers the router to passivate this actor (when it asks); the router
+/// agrees only when it has forwarded no message that this actor has not
+/// handled yet.
 void report_idle(self_ptr self) {
   auto& st = self->state;
   if (!st.writing)
@@ -236,7 +236,6 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       return rp;
     },
     [=](passivate_atom) { report_idle(self); },
-    caf::after(self->state.env.idle_timeout) >> [=] { report_idle(self); },
   };
 }
 

@@ -19,7 +19,6 @@ struct customer_env {
   router_actor router;       ///< receives the idle report
   store_writer_actor writer; ///< commits changes
   store_reader_actor reader; ///< loads the stored document
-  caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan load_timeout = std::chrono::seconds(5);
 };
 

@@ -120,6 +120,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, flush_atom, "flush")
   CAF_ADD_ATOM(tmf, tmf, idle_atom, "idle")
   CAF_ADD_ATOM(tmf, tmf, passivate_atom, "passivate")
+  CAF_ADD_ATOM(tmf, tmf, sweep_atom, "sweep")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -156,8 +157,9 @@ using store_reader_actor = caf::typed_actor<
 /// - `patch_atom, merge_patch_json` -> the patched, re-validated, committed
 ///   document; errc::invalid with a message when the result breaks the schema.
 /// - `erase_atom` -> true once the delete is committed; errc::not_found.
-/// - `passivate_atom`: from the router, which wants to reclaim memory; the
-///   customer answers with an idle report unless a write is in flight.
+/// - `passivate_atom`: from the router, when the customer has been idle for
+///   the idle timeout or memory is to be reclaimed; the customer answers
+///   with an idle report unless a write is in flight.
 using customer_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
     customer_doc>,
@@ -174,9 +176,11 @@ using customer_actor = caf::typed_actor<
 /// - `retrieve_atom, id`, `patch_atom, id, json`, `erase_atom, id`: as the
 ///   customer_actor messages, for customer `id`.
 /// - `list_atom, query` -> a page from one of the store readers.
-/// - `idle_atom, id, handled`: a customer reports that it has been idle (or
-///   was asked to passivate) after handling `handled` messages; the router
-///   passivates it when nothing was forwarded to it since (none in flight).
+/// - `idle_atom, id, handled`: a customer asked to passivate reports that it
+///   has handled `handled` messages; the router passivates it when nothing
+///   was forwarded to it since (no message in flight).
+/// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
+///   to passivate.
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
     customer_doc>,
@@ -184,6 +188,7 @@ using router_actor = caf::typed_actor<
   caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
   caf::replies_to<erase_atom, std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
-  caf::reacts_to<idle_atom, std::string, uint64_t>>;
+  caf::reacts_to<idle_atom, std::string, uint64_t>,
+  caf::reacts_to<sweep_atom>>;
 
 } // namespace tmf

@@ -1,5 +1,7 @@
 #include "actors/router.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <list>
 #include <random>
 #include <string>
@@ -20,9 +22,12 @@ namespace {
 struct router_state {
   static constexpr const char* name = "router";
 
+  using clock = std::chrono::steady_clock;
+
   struct entry {
     customer_actor handle;
     uint64_t forwarded = 0; ///< messages sent to `handle`
+    clock::time_point last_used;
     std::list<std::string>::iterator lru_pos;
   };
 
@@ -45,7 +50,6 @@ customer_actor spawn_customer(router_ptr self, const std::string& id,
   env.reader = st.cfg.loader
                  ? st.cfg.loader
                  : st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
-  env.idle_timeout = st.cfg.idle_timeout;
   env.load_timeout = st.cfg.load_timeout;
   auto handle = tmf::spawn_customer(self, id, fresh, std::move(env));
   self->monitor(handle);
@@ -62,6 +66,7 @@ router_state::entry& add_entry(router_ptr self, const std::string& id,
   auto pos = st.lru.insert(st.lru.end(), id);
   auto& e = st.customers[id];
   e.handle = std::move(handle);
+  e.last_used = router_state::clock::now();
   e.lru_pos = pos;
   if (st.customers.size() > st.cfg.max_resident && st.lru.front() != id) {
     auto& oldest = st.customers[st.lru.front()];
@@ -90,12 +95,43 @@ customer_actor& owner(router_ptr self, const std::string& id) {
     return e.handle;
   }
   st.lru.splice(st.lru.end(), st.lru, i->second.lru_pos);
+  i->second.last_used = router_state::clock::now();
   ++i->second.forwarded;
   return i->second.handle;
 }
 
+/// How often the router looks for idle customers.
+caf::timespan sweep_interval(caf::timespan idle_timeout) {
+  using namespace std::chrono;
+  return std::clamp<caf::timespan>(idle_timeout / 2, milliseconds(10),
+                                   seconds(5));
+}
+
+/// Asks every customer unused for the idle timeout to passivate. The LRU
+/// list is in order of last use, so the walk stops at the first recent one.
+/// An asked customer moves to the back: it is asked again only after another
+/// idle period (if it could not passivate, e.g. a message was in flight).
+void sweep(router_ptr self) {
+  auto& st = self->state;
+  auto now = router_state::clock::now();
+  auto limit = st.lru.size();
+  for (size_t i = 0; i < limit && !st.lru.empty(); ++i) {
+    auto& e = st.customers[st.lru.front()];
+    if (now - e.last_used < st.cfg.idle_timeout)
+      break;
+    self->send(e.handle, passivate_atom_v);
+    e.last_used = now;
+    st.lru.splice(st.lru.end(), st.lru, e.lru_pos);
+  }
+  self->delayed_send(self, sweep_interval(st.cfg.idle_timeout), sweep_atom_v);
+}
+
 router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   self->state.cfg = std::move(cfg);
+  // One timer for all customers: a timeout per customer would be re-armed
+  // on the clock thread for every message it handles.
+  self->delayed_send(self, sweep_interval(self->state.cfg.idle_timeout),
+                     sweep_atom_v);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     auto i = st.ids.find(dm.source.id());
@@ -138,6 +174,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
       return self->delegate(reader, a, std::move(q));
     },
+    [=](sweep_atom) { sweep(self); },
     [=](idle_atom, const std::string& id, uint64_t handled) {
       auto& st = self->state;
       auto i = st.customers.find(id);

@@ -21,6 +21,8 @@ struct router_config {
   /// Loads of customer documents (point reads). A separate reader keeps
   /// them from waiting behind list scans; when unset, the readers load.
   store_reader_actor loader;
+  /// Customers unused this long are asked to passivate (checked by one
+  /// router timer, at half this period).
   caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan load_timeout = std::chrono::seconds(5);
   /// Above this many resident customer actors, the least recently used are
