@@ -7,6 +7,10 @@
 #include <string>
 #include <unordered_map>
 
+#ifdef __GLIBC__
+#  include <malloc.h>
+#endif
+
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
@@ -34,6 +38,7 @@ struct router_state {
   router_config cfg;
   std::unordered_map<std::string, entry> customers;
   std::list<std::string> lru; ///< resident ids, least recently used first
+  size_t passivated = 0;      ///< since memory was last handed back
   std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
   size_t next_reader = 0;
   std::minstd_rand shard_rng{std::random_device{}()};
@@ -123,6 +128,14 @@ void sweep(router_ptr self) {
     e.last_used = now;
     st.lru.splice(st.lru.end(), st.lru, e.lru_pos);
   }
+  // The allocator keeps the heap of passivated customers resident; after
+  // many, give the free pages back so that RSS follows the resident count.
+  if (st.passivated >= 1000) {
+    st.passivated = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+  }
   self->delayed_send(self, sweep_interval(st.cfg.idle_timeout), sweep_atom_v);
 }
 
@@ -185,6 +198,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         return; // a report from an earlier incarnation
       auto handle = i->second.handle;
       remove_entry(st, i);
+      ++st.passivated;
       self->send_exit(handle, caf::exit_reason::user_shutdown);
     },
   };

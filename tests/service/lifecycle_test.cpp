@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -336,3 +337,53 @@ TEST_CASE("SIGTERM during a stream of creates answers or refuses each one "
   CHECK(missing_after_restart(data, out.acked) == 0);
 }
 
+
+namespace {
+
+/// RssAnon of `pid` in KiB (anonymous memory: the heap, not LMDB's map).
+long rss_anon_kib(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("RssAnon:", 0) == 0)
+      return std::stol(line.substr(8));
+  return -1;
+}
+
+} // namespace
+
+TEST_CASE("idle customers are passivated and their memory handed back") {
+  temp_dir dir;
+  service svc{dir.path() + "/data", {"--tmf.idle-timeout=1s"}};
+  std::vector<std::thread> clients;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      http_client http{svc.port()};
+      for (int i = 0; i < 3000; ++i)
+        if (http.post_json(base + "/customer",
+                           sample_customer("Mem" + std::to_string(t) + "-"
+                                           + std::to_string(i)))
+              .status
+            == 201)
+          ++created;
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  REQUIRE(created == 12000);
+  auto busy = rss_anon_kib(svc.pid());
+  REQUIRE(busy > 0);
+  // Idle for the idle timeout: every customer actor goes (bounded wait).
+  long idle = busy;
+  for (int i = 0; i < 100 && idle > busy / 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    idle = rss_anon_kib(svc.pid());
+  }
+  INFO("RssAnon busy " << busy << " KiB, idle " << idle << " KiB");
+  CHECK(idle < busy / 2);
+  // The data is still all there.
+  http_client http{svc.port()};
+  CHECK(http.get(base + "/customer?limit=0").header("x-total-count")
+        == "12000");
+}
