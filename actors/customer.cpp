@@ -183,12 +183,12 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
                                std::string{"id: cannot be changed"});
       if (auto msg = rules::check_customer(next))
         return caf::make_error(errc::invalid, *msg);
+      if (next == st.doc)
+        return st.current(); // nothing changed: no write, same version
       // Stored texts always start with the id (http/ reads it from there).
       next.erase("id");
       auto next_text = with_id(st.id, next.dump());
       next["id"] = st.id;
-      if (next_text == st.text)
-        return st.current(); // nothing changed: no write, same version
       store_write w{store_write::replace, st.id, std::move(next_text),
                     st.version, {}, {}};
       auto old_terms = query::index_terms(st.doc);
