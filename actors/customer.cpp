@@ -7,6 +7,7 @@
 #include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/customer_fields.hpp"
 #include "actors/customer_query.hpp"
 #include "actors/customer_rules.hpp"
 
@@ -161,6 +162,19 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       if (!st.exists)
         return no_such_customer(st.id);
       return st.current();
+    },
+    [=](retrieve_atom, const std::vector<std::string>& fields)
+      -> caf::result<customer_doc> {
+      auto& st = self->state;
+      ++st.handled;
+      if (!st.exists)
+        return no_such_customer(st.id);
+      if (!ensure_parsed(st))
+        return corrupt(st.id);
+      auto selected = query::select_fields(st.doc, fields);
+      selected.erase("id");
+      return customer_doc{st.id, st.version,
+                          with_id(st.id, selected.dump())};
     },
     [=](patch_atom, const std::string& patch_text)
       -> caf::result<customer_doc> {

@@ -154,6 +154,8 @@ using store_reader_actor = caf::typed_actor<
 ///   id, index_terms its `query::index_terms`; replies the stored document
 ///   (version 1).
 /// - `retrieve_atom` -> the current document; errc::not_found if absent.
+/// - `retrieve_atom, fields` -> the same reduced to `fields` (TMF630
+///   selection, see customer_fields.hpp), still starting with the id.
 /// - `patch_atom, merge_patch_json` -> the patched, re-validated, committed
 ///   document; errc::invalid with a message when the result breaks the schema.
 /// - `erase_atom` -> true once the delete is committed; errc::not_found.
@@ -164,6 +166,7 @@ using customer_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
     customer_doc>,
   caf::replies_to<retrieve_atom>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::vector<std::string>>::with<customer_doc>,
   caf::replies_to<patch_atom, std::string>::with<customer_doc>,
   caf::replies_to<erase_atom>::with<bool>,
   caf::reacts_to<passivate_atom>>;
@@ -173,8 +176,8 @@ using customer_actor = caf::typed_actor<
 /// answers the original sender directly.
 /// - `create_atom, json, index_terms` -> the new customer's document (see
 ///   customer_actor).
-/// - `retrieve_atom, id`, `patch_atom, id, json`, `erase_atom, id`: as the
-///   customer_actor messages, for customer `id`.
+/// - `retrieve_atom, id[, fields]`, `patch_atom, id, json`, `erase_atom, id`:
+///   as the customer_actor messages, for customer `id`.
 /// - `list_atom, query` -> a page from one of the store readers.
 /// - `idle_atom, id, handled`: a customer asked to passivate reports that it
 ///   has handled `handled` messages; the router passivates it when nothing
@@ -185,6 +188,8 @@ using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
     customer_doc>,
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
   caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
   caf::replies_to<erase_atom, std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,

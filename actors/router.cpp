@@ -175,6 +175,10 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         const std::string& id) -> caf::delegated<customer_doc> {
       return self->delegate(owner(self, id), a);
     },
+    [=](retrieve_atom a, const std::string& id,
+        std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
+      return self->delegate(owner(self, id), a, std::move(fields));
+    },
     [=](patch_atom a, const std::string& id,
         std::string& patch) -> caf::delegated<customer_doc> {
       return self->delegate(owner(self, id), a, std::move(patch));

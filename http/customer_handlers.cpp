@@ -16,7 +16,7 @@
 #include "actors/customer_rules.hpp"
 #include "http/canonical.hpp"
 #include "http/context.hpp"
-#include "http/fields.hpp"
+#include "actors/customer_fields.hpp"
 #include "http/query.hpp"
 #include "http/responder.hpp"
 
@@ -77,7 +77,7 @@ std::string with_fields(const std::string& base, std::string_view text,
   auto id = doc.find("id");
   if (id != doc.end() && id->is_string())
     doc["href"] = base + id->get<std::string>();
-  return select_fields(doc, fields).dump();
+  return query::select_fields(doc, fields).dump();
 }
 
 std::string render(const std::string& base, std::string_view text,
@@ -161,12 +161,14 @@ request_handling_status_t retrieve(const std::shared_ptr<context>& ctx,
     return restinio::request_accepted();
   auto fields = parse_fields(pairs);
   auto base = href_base(*ctx, req);
-  ask(
-    ctx, req, start,
-    [ctx, req, start, base, fields](customer_doc& doc) {
-      respond(*ctx, req, 200, render(base, doc.json, fields), {}, start);
-    },
-    retrieve_atom_v, std::move(id));
+  auto on_doc = [ctx, req, start, base](customer_doc& doc) {
+    respond(*ctx, req, 200, with_href(base, doc.json), {}, start);
+  };
+  if (fields.empty())
+    ask(ctx, req, start, on_doc, retrieve_atom_v, std::move(id));
+  else // the customer actor projects from its parsed document
+    ask(ctx, req, start, on_doc, retrieve_atom_v, std::move(id),
+        std::move(fields));
   return restinio::request_accepted();
 }
 

@@ -1,10 +1,10 @@
-#include "http/fields.hpp"
+#include "actors/customer_fields.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
-using tmf::http::select_fields;
+using tmf::query::select_fields;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "http/fields.hpp"
+#include "actors/customer_fields.hpp"
 
 #include <map>
 #include <string_view>
@@ -7,7 +7,7 @@
 
 using json = nlohmann::json;
 
-namespace tmf::http {
+namespace tmf::query {
 
 namespace {
 
@@ -84,4 +84,4 @@ json select_fields(const json& doc, const std::vector<std::string>& fields) {
   return result;
 }
 
-} // namespace tmf::http
+} // namespace tmf::query

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace tmf::http {
+namespace tmf::query {
 
 /// Returns a copy of `doc` with only `id`, `href` and the attributes named in
 /// `fields`. A name may be a dotted path (`engagedParty.id`), which keeps
@@ -17,4 +17,4 @@ namespace tmf::http {
 nlohmann::json select_fields(const nlohmann::json& doc,
                              const std::vector<std::string>& fields);
 
-} // namespace tmf::http
+} // namespace tmf::query
