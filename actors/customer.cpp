@@ -171,10 +171,9 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         return no_such_customer(st.id);
       if (!ensure_parsed(st))
         return corrupt(st.id);
-      auto selected = query::select_fields(st.doc, fields);
-      selected.erase("id");
       return customer_doc{st.id, st.version,
-                          with_id(st.id, selected.dump())};
+                          query::id_first_text(
+                            query::select_fields(st.doc, fields))};
     },
     [=](patch_atom, const std::string& patch_text)
       -> caf::result<customer_doc> {
@@ -200,9 +199,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       if (next == st.doc)
         return st.current(); // nothing changed: no write, same version
       // Stored texts always start with the id (http/ reads it from there).
-      next.erase("id");
-      auto next_text = with_id(st.id, next.dump());
-      next["id"] = st.id;
+      auto next_text = query::id_first_text(next);
       store_write w{store_write::replace, st.id, std::move(next_text),
                     st.version, {}, {}};
       auto old_terms = query::index_terms(st.doc);

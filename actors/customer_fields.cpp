@@ -84,4 +84,27 @@ json select_fields(const json& doc, const std::vector<std::string>& fields) {
   return result;
 }
 
+std::string id_first_text(const json& doc) {
+  auto id = doc.find("id");
+  if (!doc.is_object() || id == doc.end() || !id->is_string())
+    return doc.dump();
+  auto rest = doc;
+  rest.erase("id");
+  auto tail = rest.dump(); // "{...}"
+  std::string out = "{\"id\":";
+  out += id->dump();
+  if (tail.size() > 2)
+    out += ',';
+  out.append(tail, 1, std::string::npos);
+  return out;
+}
+
+std::string select_fields_text(std::string_view text,
+                               const std::vector<std::string>& fields) {
+  auto doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    return std::string{text};
+  return id_first_text(select_fields(doc, fields));
+}
+
 } // namespace tmf::query

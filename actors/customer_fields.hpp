@@ -4,6 +4,7 @@
 // plus `id` and `href` which are always returned. Pure.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -16,5 +17,15 @@ namespace tmf::query {
 /// Unknown names are ignored.
 nlohmann::json select_fields(const nlohmann::json& doc,
                              const std::vector<std::string>& fields);
+
+/// The stored-text form of a customer document: its JSON with `id` as the
+/// first member (`{"id":"...",...}`), which http/ relies on to add `href`
+/// without parsing.
+std::string id_first_text(const nlohmann::json& doc);
+
+/// The stored customer `text` reduced to `fields`, in stored-text form; the
+/// text itself when it cannot be parsed.
+std::string select_fields_text(std::string_view text,
+                               const std::vector<std::string>& fields);
 
 } // namespace tmf::query

@@ -36,6 +36,7 @@ struct list_query {
   std::vector<sort_key> sort;
   uint64_t offset = 0;
   uint64_t limit = 0;
+  std::vector<std::string> fields; ///< `fields=` selection (empty: all)
 };
 
 } // namespace tmf

@@ -5,10 +5,12 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/customer_fields.hpp"
 #include "actors/customer_query.hpp"
 #include "persistence/lmdb_store.hpp"
 
@@ -93,7 +95,15 @@ struct collector {
   }
 };
 
-caf::result<list_page> run_list(db::read_txn& txn, const list_query& q) {
+/// Reduces every item of `page` to the query's `fields`.
+list_page select(list_page page, const list_query& q) {
+  if (!q.fields.empty())
+    for (auto& item : page.items)
+      item = query::select_fields_text(item, q.fields);
+  return page;
+}
+
+caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
   if (!txn.valid())
     return caf::make_error(errc::store_failed, "storage failure: "
                                                  + txn.error());
@@ -161,7 +171,10 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
     },
     [=](list_atom, const list_query& q) -> caf::result<list_page> {
       auto txn = self->state.env->read();
-      return run_list(txn, q);
+      auto page = find_page(txn, q);
+      if (!page)
+        return std::move(page.error());
+      return select(std::move(*page), q);
     },
   };
 }

@@ -16,7 +16,6 @@
 #include "actors/customer_rules.hpp"
 #include "http/canonical.hpp"
 #include "http/context.hpp"
-#include "actors/customer_fields.hpp"
 #include "http/query.hpp"
 #include "http/responder.hpp"
 
@@ -66,24 +65,6 @@ std::string with_href(const std::string& base, std::string_view text) {
   out += "\",";
   out += text.substr(1);
   return out;
-}
-
-/// The resource reduced to `fields` (plus id and href).
-std::string with_fields(const std::string& base, std::string_view text,
-                        const std::vector<std::string>& fields) {
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    return with_href(base, text);
-  auto id = doc.find("id");
-  if (id != doc.end() && id->is_string())
-    doc["href"] = base + id->get<std::string>();
-  return query::select_fields(doc, fields).dump();
-}
-
-std::string render(const std::string& base, std::string_view text,
-                   const std::vector<std::string>& fields) {
-  return fields.empty() ? with_href(base, text)
-                        : with_fields(base, text, fields);
 }
 
 /// Reads a JSON request body within the size limit; otherwise answers 413
@@ -202,17 +183,17 @@ request_handling_status_t list(const std::shared_ptr<context>& ctx,
   }
   auto base = href_base(*ctx, req);
   href_filters_to_ids(lr.query, base);
-  auto fields = std::move(lr.fields);
+  lr.query.fields = std::move(lr.fields); // the readers select
   auto paged = lr.paged;
   ask(
     ctx, req, start,
-    [ctx, req, start, base, fields, paged](list_page& page) {
+    [ctx, req, start, base, paged](list_page& page) {
       std::string body;
       body += '[';
       for (size_t i = 0; i < page.items.size(); ++i) {
         if (i > 0)
           body += ',';
-        body += render(base, page.items[i], fields);
+        body += with_href(base, page.items[i]);
       }
       body += ']';
       auto count = page.items.size();
