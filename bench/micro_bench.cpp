@@ -10,9 +10,9 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/customer_fields.hpp"
 #include "actors/customer_query.hpp"
 #include "actors/customer_rules.hpp"
-#include "http/fields.hpp"
 #include "http/query.hpp"
 
 namespace {
@@ -92,7 +92,7 @@ void BM_SelectFields(benchmark::State& state) {
   const json& doc = stored();
   const std::vector<std::string> fields{"name", "status", "contactMedium"};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::http::select_fields(doc, fields));
+    benchmark::DoNotOptimize(tmf::query::select_fields(doc, fields));
 }
 BENCHMARK(BM_SelectFields);
 
@@ -101,7 +101,7 @@ void BM_SelectFieldsDotted(benchmark::State& state) {
   const std::vector<std::string> fields{"engagedParty.id",
                                         "contactMedium.mediumType"};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::http::select_fields(doc, fields));
+    benchmark::DoNotOptimize(tmf::query::select_fields(doc, fields));
 }
 BENCHMARK(BM_SelectFieldsDotted);
 
