@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include <sys/random.h>
@@ -38,11 +39,27 @@ bool is_base32(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7');
 }
 
+
+/// Random bytes from the kernel, fetched 4 KiB at a time (one system call
+/// per ~240 ids instead of one per id).
+void take_random(unsigned char* out, size_t n) {
+  thread_local std::array<unsigned char, 4096> pool;
+  thread_local size_t used = pool.size();
+  if (pool.size() - used < n) {
+    fill_random(pool.data(), pool.size());
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  // Never hand out the same bytes twice.
+  std::memset(pool.data() + used, 0, n);
+  used += n;
+}
+
 } // namespace
 
 std::string make_customer_id(uint16_t shard) {
   std::array<unsigned char, 17> bytes{}; // 130 bits used (26 x 5)
-  fill_random(bytes.data(), bytes.size());
+  take_random(bytes.data(), bytes.size());
   std::string id(4 + random_chars, '-');
   std::snprintf(id.data(), 4, "%03x", shard % shard_count);
   id[3] = '-';
