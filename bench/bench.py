@@ -657,7 +657,15 @@ class Bench:
         log("bench: method check: ceiling vs identical ceiling at c=%d: ratio %s"
             % (c, ", ".join("%.3f" % r for r in ratios)))
 
+    def check_service_alive(self):
+        p = getattr(self, "service_proc", None)
+        if p is not None and p.poll() is not None:
+            raise RuntimeError("the service exited with status %s during the run "
+                               "(see %s)" % (p.returncode,
+                                             os.path.join(self.out, "service.log")))
+
     def run_scenario(self, s):
+        self.check_service_alive()
         a = self.a
         prof_c = (min(a.connections, key=lambda c: abs(c - a.perf_connections))
                   if a.perf else None)
@@ -693,6 +701,7 @@ class Bench:
                             r.get("note"),
                             "delete pool used up after %.2f s" % r["seconds"]]))
                 self.slices.append(r)
+        self.check_service_alive()
         rss_after = proc_rss_kb(self.service_pid) if self.service_pid else None
         mem_after = proc_mem_kb(self.service_pid) if self.service_pid else {}
         self.rss[s] = {"before_kb": rss_before, "after_kb": rss_after,
