@@ -300,6 +300,15 @@ std::vector<std::string> index_terms(const json& doc) {
   return terms;
 }
 
+bool index_answers(const filter_term& term) noexcept {
+  if (term.op != filter_op::eq || !is_indexed(term.path))
+    return false;
+  for (const auto& value : term.values)
+    if (value.size() >= max_index_value)
+      return false;
+  return true;
+}
+
 std::string index_prefix(std::string_view path, std::string_view value) {
   auto prefix = index_term(path, value);
   prefix += '\0';

@@ -50,6 +50,10 @@ bool is_indexed(std::string_view path) noexcept;
 /// followed by `\0` and the id.
 std::vector<std::string> index_terms(const nlohmann::json& doc);
 
+/// True when the index alone decides `term`: an `eq` term on an indexed
+/// attribute whose values are short enough to be kept whole in the index.
+bool index_answers(const filter_term& term) noexcept;
+
 /// The key prefix of every index entry for `path` = `value`.
 std::string index_prefix(std::string_view path, std::string_view value);
 

@@ -144,7 +144,20 @@ caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
                      candidates.end());
     fetch(candidates);
   } else if (auto term = indexed_term(q)) {
-    fetch(index_lookup(txn, *term));
+    auto candidates = index_lookup(txn, *term);
+    if (q.filters.size() == 1 && q.sort.empty()
+        && query::index_answers(*term)) {
+      // The index is exact for this term: count from it and read the page
+      // only, without parsing anything.
+      list_page page;
+      page.total = candidates.size();
+      for (auto i = q.offset; i < candidates.size() && i - q.offset < q.limit;
+           ++i)
+        if (auto rec = txn.get(tbl, candidates[i]))
+          page.items.emplace_back(std::move(rec->json));
+      return page;
+    }
+    fetch(candidates);
   } else {
     txn.scan(tbl, {}, [&](const db::record_view& rec) {
       consider(rec.json);

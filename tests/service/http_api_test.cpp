@@ -510,3 +510,24 @@ TEST_CASE("a PATCH that changes nothing keeps the stored document as posted") {
   CHECK(created.find(R"("status":"initialized","name":"Same")")
         != std::string::npos);
 }
+
+TEST_CASE("a name filter counts and pages from the index") {
+  fixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(f.create("Twin")["id"]);
+  f.create("Other");
+  std::sort(ids.begin(), ids.end());
+  auto r = f.http.get(base + "/customer?name=Twin&offset=1&limit=2");
+  REQUIRE(r.status == 206);
+  CHECK(r.header("x-total-count") == "5");
+  CHECK(r.header("x-result-count") == "2");
+  auto items = json::parse(r.body);
+  REQUIRE(items.size() == 2);
+  CHECK(items[0]["id"] == ids[1]);
+  CHECK(items[1]["id"] == ids[2]);
+  CHECK(items[0]["href"] == f.svc.url() + "/customer/" + ids[1]);
+  auto sel = f.http.get(base + "/customer?name=Twin&fields=status&limit=1");
+  REQUIRE(sel.status == 206);
+  CHECK(json::parse(sel.body)[0].size() == 3); // id, href, status
+}
