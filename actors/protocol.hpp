@@ -98,7 +98,7 @@ typename Inspector::result_type inspect(Inspector& f, sort_key& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_query& x) {
   return f(caf::meta::type_name("tmf.list_query.v1"), x.filters, x.sort,
-           x.offset, x.limit, x.fields);
+           x.offset, x.limit, x.fields, x.deadline_ns);
 }
 
 } // namespace tmf

@@ -37,6 +37,9 @@ struct list_query {
   uint64_t offset = 0;
   uint64_t limit = 0;
   std::vector<std::string> fields; ///< `fields=` selection (empty: all)
+  /// When nobody waits for the answer any more (nanoseconds since the Unix
+  /// epoch, 0: never): a reader skips or abandons the query after it.
+  int64_t deadline_ns = 0;
 };
 
 } // namespace tmf

@@ -1,6 +1,7 @@
 #include "actors/store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,21 @@ struct collector {
   }
 };
 
+/// True once nobody waits for the answer to `q` any more.
+bool expired(const list_query& q) {
+  if (q.deadline_ns == 0)
+    return false;
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  return now > q.deadline_ns;
+}
+
+caf::error expired_error() {
+  return caf::make_error(errc::unavailable,
+                         std::string{"the list query waited too long"});
+}
+
 /// Reduces every item of `page` to the query's `fields`.
 list_page select(list_page page, const list_query& q) {
   if (!q.fields.empty())
@@ -159,10 +175,19 @@ caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
     }
     fetch(candidates);
   } else {
+    // Scans can be long: give up once the client has been answered 504.
+    uint64_t rows = 0;
+    bool abandoned = false;
     txn.scan(tbl, {}, [&](const db::record_view& rec) {
+      if (++rows % 1024 == 0 && expired(q)) {
+        abandoned = true;
+        return false;
+      }
       consider(rec.json);
       return true;
     });
+    if (abandoned)
+      return expired_error();
   }
   return out.finish();
 }
@@ -183,6 +208,8 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
       return customer_doc{id, rec->version, std::move(rec->json)};
     },
     [=](list_atom, const list_query& q) -> caf::result<list_page> {
+      if (expired(q))
+        return expired_error(); // queued behind slow scans: skip it
       auto txn = self->state.env->read();
       auto page = find_page(txn, q);
       if (!page)

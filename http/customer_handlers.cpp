@@ -184,6 +184,11 @@ request_handling_status_t list(const std::shared_ptr<context>& ctx,
   auto base = href_base(*ctx, req);
   href_filters_to_ids(lr.query, base);
   lr.query.fields = std::move(lr.fields); // the readers select
+  lr.query.deadline_ns
+    = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        (std::chrono::system_clock::now() + ctx->cfg.request_timeout)
+          .time_since_epoch())
+        .count();
   auto paged = lr.paged;
   ask(
     ctx, req, start,

@@ -448,3 +448,22 @@ TEST_CASE_METHOD(real_store_fixture,
     CHECK(got.value->version == 1);
   }
 }
+
+TEST_CASE_METHOD(real_store_fixture,
+                 "store readers skip list queries nobody waits for") {
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(ask<customer_doc>(self, router, tmf::create_atom_v,
+                              body("L" + std::to_string(i)),
+                              std::vector<std::string>{}));
+  tmf::list_query q;
+  q.limit = 10;
+  q.filters.push_back({"status", tmf::filter_op::ne, {"x"}}); // a scan
+  q.deadline_ns = 1; // long past
+  auto late = ask<tmf::list_page>(self, router, tmf::list_atom_v, q);
+  REQUIRE_FALSE(late);
+  CHECK(late.err == tmf::errc::unavailable);
+  q.deadline_ns = 0; // no deadline
+  auto now = ask<tmf::list_page>(self, router, tmf::list_atom_v, q);
+  REQUIRE(now);
+  CHECK(now.value->total == 3);
+}
