@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
+#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -106,9 +107,10 @@ bool expired(const list_query& q) {
   return now > q.deadline_ns;
 }
 
+/// The same error a requester's own timeout gives (the client got or gets
+/// 504 either way).
 caf::error expired_error() {
-  return caf::make_error(errc::unavailable,
-                         std::string{"the list query waited too long"});
+  return caf::make_error(caf::sec::request_timeout);
 }
 
 /// Reduces every item of `page` to the query's `fields`.

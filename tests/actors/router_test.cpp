@@ -461,7 +461,7 @@ TEST_CASE_METHOD(real_store_fixture,
   q.deadline_ns = 1; // long past
   auto late = ask<tmf::list_page>(self, router, tmf::list_atom_v, q);
   REQUIRE_FALSE(late);
-  CHECK(late.err == tmf::errc::unavailable);
+  CHECK(late.err == caf::sec::request_timeout);
   q.deadline_ns = 0; // no deadline
   auto now = ask<tmf::list_page>(self, router, tmf::list_atom_v, q);
   REQUIRE(now);
