@@ -1,6 +1,7 @@
 #include "actors/customer.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -105,6 +106,31 @@ void write_then(self_ptr self, store_write w,
       });
 }
 
+/// Counts a request (the router compares counts before passivating) and
+/// returns the not-found error when the customer does not exist.
+std::optional<caf::error> accept(customer_state& st) {
+  ++st.handled;
+  if (!st.exists)
+    return no_such_customer(st.id);
+  return std::nullopt;
+}
+
+/// Adds to `w` the index entries that differ between `before` and `after`.
+void diff_index(const nlohmann::json& before, const nlohmann::json& after,
+                const std::string& id, store_write& w) {
+  auto old_terms = query::index_terms(before);
+  auto new_terms = query::index_terms(after);
+  auto has = [](const std::vector<std::string>& xs, const std::string& x) {
+    return std::find(xs.begin(), xs.end(), x) != xs.end();
+  };
+  for (auto& t : new_terms)
+    if (!has(old_terms, t))
+      w.index_add.emplace_back(t + '\0' + id);
+  for (auto& t : old_terms)
+    if (!has(new_terms, t))
+      w.index_remove.emplace_back(t + '\0' + id);
+}
+
 /// Offers the router to passivate this actor (when it asks); the router
 /// agrees only when it has forwarded no message that this actor has not
 /// handled yet.
@@ -158,17 +184,15 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     },
     [=](retrieve_atom) -> caf::result<customer_doc> {
       auto& st = self->state;
-      ++st.handled;
-      if (!st.exists)
-        return no_such_customer(st.id);
+      if (auto err = accept(st))
+        return std::move(*err);
       return st.current();
     },
     [=](retrieve_atom, const std::vector<std::string>& fields)
       -> caf::result<customer_doc> {
       auto& st = self->state;
-      ++st.handled;
-      if (!st.exists)
-        return no_such_customer(st.id);
+      if (auto err = accept(st))
+        return std::move(*err);
       if (!ensure_parsed(st))
         return corrupt(st.id);
       return customer_doc{st.id, st.version,
@@ -178,9 +202,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     [=](patch_atom, const std::string& patch_text)
       -> caf::result<customer_doc> {
       auto& st = self->state;
-      ++st.handled;
-      if (!st.exists)
-        return no_such_customer(st.id);
+      if (auto err = accept(st))
+        return std::move(*err);
       auto patch = nlohmann::json::parse(patch_text, nullptr, false);
       if (patch.is_discarded())
         return caf::make_error(errc::invalid,
@@ -202,14 +225,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       auto next_text = query::id_first_text(next);
       store_write w{store_write::replace, st.id, std::move(next_text),
                     st.version, {}, {}};
-      auto old_terms = query::index_terms(st.doc);
-      auto new_terms = query::index_terms(next);
-      for (auto& t : new_terms)
-        if (std::find(old_terms.begin(), old_terms.end(), t) == old_terms.end())
-          w.index_add.emplace_back(t + '\0' + st.id);
-      for (auto& t : old_terms)
-        if (std::find(new_terms.begin(), new_terms.end(), t) == new_terms.end())
-          w.index_remove.emplace_back(t + '\0' + st.id);
+      diff_index(st.doc, next, st.id, w);
       auto rp = self->make_response_promise<customer_doc>();
       st.pending_text = w.json;
       st.pending_doc = std::move(next);
@@ -226,9 +242,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     },
     [=](erase_atom) -> caf::result<bool> {
       auto& st = self->state;
-      ++st.handled;
-      if (!st.exists)
-        return no_such_customer(st.id);
+      if (auto err = accept(st))
+        return std::move(*err);
       if (!ensure_parsed(st))
         return corrupt(st.id);
       auto rp = self->make_response_promise<bool>();

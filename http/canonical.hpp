@@ -12,9 +12,10 @@
 namespace tmf::http {
 
 /// The text to store for the JSON object `parsed`, which was parsed from
-/// `raw`: `raw` without white space outside strings when that is exactly
-/// what `parsed.dump()` would say up to member order (no backslash escapes,
-/// no duplicate keys), else `parsed.dump()`.
+/// `raw`: `raw` without white space outside strings when it says the same
+/// as `parsed` with the same string spelling (no backslash escapes, no
+/// duplicate keys; member order and number spelling stay as sent), else
+/// `parsed.dump()`.
 std::string canonical_text(std::string_view raw, const nlohmann::json& parsed);
 
 } // namespace tmf::http

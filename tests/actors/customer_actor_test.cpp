@@ -21,8 +21,7 @@ using tmf::test::reply;
 
 namespace {
 
-/// A valid stored body without id, in the canonical form http/ sends
-/// (`json::dump()`: keys sorted).
+/// A valid stored body without id, as http/ sends it (compact JSON).
 json body_json() {
   return json::parse(R"({
     "name": "Alice Example",
