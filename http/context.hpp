@@ -1,8 +1,8 @@
 #pragma once
 
-// Shared state of one HTTP server, used by the routes, the handlers and the
-// responders: the router handle, settings, and the in-flight counter that
-// lets shutdown drain.
+// Shared state of one HTTP server, used by the routes and the handlers: the
+// router handle, the gateway replies come back to, settings, and the
+// in-flight counter that lets shutdown drain.
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +14,7 @@
 #include <restinio/request_handler.hpp>
 
 #include "actors/protocol.hpp"
+#include "http/gateway.hpp"
 #include "http/query.hpp"
 #include "http/server.hpp"
 
@@ -27,7 +28,8 @@ using clock = std::chrono::steady_clock;
 
 struct context {
   context(caf::actor_system& system, router_actor r, server_settings s)
-    : sys(system), router(std::move(r)), cfg(std::move(s)) {
+    : sys(system), router(std::move(r)), cfg(std::move(s)),
+      gw(system, cfg.request_timeout) {
     limits.default_limit = cfg.default_limit;
     limits.max_limit = cfg.max_limit;
   }
@@ -35,6 +37,7 @@ struct context {
   caf::actor_system& sys;
   router_actor router;
   server_settings cfg;
+  gateway gw; ///< sends to the router, completes requests from its replies
   list_limits limits;
   std::string fixed_href_base;    ///< public-url + base + "/customer/"
   std::string fallback_href_base; ///< from the bound address

@@ -1,7 +1,7 @@
 // The routes of the TMF629 customer resource and their handlers. Each
 // handler checks the request (path, headers, query, body) and either answers
-// at once (400/404/405/413/415) or hands the work to the router through a
-// responder and returns `request_accepted()`.
+// at once (400/404/405/413/415) or asks the router through the gateway
+// (http/ask.hpp) and returns `request_accepted()`.
 
 #include <algorithm>
 #include <cctype>
@@ -17,7 +17,7 @@
 #include "http/canonical.hpp"
 #include "http/context.hpp"
 #include "http/query.hpp"
-#include "http/responder.hpp"
+#include "http/ask.hpp"
 
 namespace tmf::http {
 

@@ -187,6 +187,8 @@ void server::stop(std::chrono::nanoseconds drain) {
   if (auto left = st.ctx->in_flight.load(); left > 0)
     log::warning("http: " + std::to_string(left)
                  + " request(s) still in flight at shutdown");
+  // Whatever is still waiting for the actors is answered 503 now.
+  st.ctx->gw.stop();
   if (st.single) {
     st.single->stop();
     st.single->wait();

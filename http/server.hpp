@@ -1,9 +1,9 @@
 #pragma once
 
 // The HTTP front end: RESTinio on its own I/O threads. Handlers validate
-// the request, hand it to the router through a one-shot responder actor and
-// return at once; the responder completes the response. Nothing here blocks
-// on an actor.
+// the request, send it to the router through the gateway (http/gateway.hpp)
+// and return at once; the reply completes the response on the replying
+// actor's thread. Nothing here blocks on an actor.
 
 #include <chrono>
 #include <cstdint>
