@@ -24,7 +24,6 @@ struct customer_state {
   nlohmann::json doc;       ///< parsed `text`, valid when `parsed`
   bool parsed = false;
   std::string pending_text; ///< the text of the write in flight
-  nlohmann::json pending_doc;
   bool writing = false;     ///< a write is in flight: never passivate
   uint64_t handled = 0;     ///< requests handled (for passivation)
 
@@ -82,11 +81,52 @@ std::string with_id(const std::string& id, const std::string& body) {
   return out;
 }
 
+/// The top-level members a merge patch touches, as they were before it:
+/// enough to undo the patch on the document in place, without copying the
+/// whole document first.
+class undo_log {
+public:
+  undo_log(const nlohmann::json& doc, const nlohmann::json& patch) {
+    for (auto& [key, value] : patch.items()) {
+      auto i = doc.find(key);
+      if (i == doc.end())
+        before_.emplace_back(key, std::nullopt);
+      else
+        before_.emplace_back(key, *i);
+    }
+  }
+
+  /// Puts the touched members back as they were.
+  void restore(nlohmann::json& doc) {
+    for (auto& [key, value] : before_) {
+      if (value)
+        doc[key] = std::move(*value);
+      else
+        doc.erase(key);
+    }
+  }
+
+  /// True when `doc` differs from before in a touched member.
+  bool changed(const nlohmann::json& doc) const {
+    for (auto& [key, value] : before_) {
+      auto i = doc.find(key);
+      if (value ? (i == doc.end() || *i != *value) : i != doc.end())
+        return true;
+    }
+    return false;
+  }
+
+private:
+  std::vector<std::pair<std::string, std::optional<nlohmann::json>>> before_;
+};
+
 /// Sends `w` to the writer and suspends this actor until it answers; then
-/// delivers `on_ok(version)` (which updates the state) or the error to `rp`.
-template <class T, class OnOk>
+/// delivers `on_ok(version)` (which updates the state) or the error to `rp`,
+/// after `on_fail()` (which rolls the state back).
+template <class T, class OnOk, class OnFail>
 void write_then(self_ptr self, store_write w,
-                caf::typed_response_promise<T> rp, OnOk on_ok) {
+                caf::typed_response_promise<T> rp, OnOk on_ok,
+                OnFail on_fail) {
   self->state.writing = true;
   // The writer always answers (it is local and owned by us): waiting for
   // its definitive answer keeps memory and LMDB in step, even when the HTTP
@@ -101,9 +141,15 @@ void write_then(self_ptr self, store_write w,
       [=](caf::error& err) mutable {
         self->state.writing = false;
         self->state.pending_text.clear();
-        self->state.pending_doc = nullptr;
+        on_fail();
         rp.deliver(std::move(err));
       });
+}
+
+template <class T, class OnOk>
+void write_then(self_ptr self, store_write w,
+                caf::typed_response_promise<T> rp, OnOk on_ok) {
+  write_then(self, std::move(w), std::move(rp), std::move(on_ok), [] {});
 }
 
 /// Counts a request (the router compares counts before passivating) and
@@ -115,10 +161,11 @@ std::optional<caf::error> accept(customer_state& st) {
   return std::nullopt;
 }
 
-/// Adds to `w` the index entries that differ between `before` and `after`.
-void diff_index(const nlohmann::json& before, const nlohmann::json& after,
-                const std::string& id, store_write& w) {
-  auto old_terms = query::index_terms(before);
+/// Adds to `w` the index entries that differ between `old_terms` and the
+/// terms of `after`.
+void diff_index(const std::vector<std::string>& old_terms,
+                const nlohmann::json& after, const std::string& id,
+                store_write& w) {
   auto new_terms = query::index_terms(after);
   auto has = [](const std::vector<std::string>& xs, const std::string& x) {
     return std::find(xs.begin(), xs.end(), x) != xs.end();
@@ -210,34 +257,38 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
                                std::string{"the patch is not valid JSON"});
       if (!ensure_parsed(st))
         return corrupt(st.id);
-      auto next = st.doc;
-      if (auto msg = rules::apply_merge_patch(next, patch))
-        return caf::make_error(errc::invalid, *msg);
-      auto id_it = next.find("id");
-      if (id_it == next.end() || *id_it != st.id)
-        return caf::make_error(errc::invalid,
-                               std::string{"id: cannot be changed"});
-      if (auto msg = rules::check_customer(next))
-        return caf::make_error(errc::invalid, *msg);
-      if (next == st.doc)
+      // The patch is applied to the document in place; `undo` puts the
+      // touched members back when it is refused or its write fails.
+      auto old_terms = query::index_terms(st.doc);
+      auto undo = std::make_shared<undo_log>(st.doc, patch);
+      auto refuse = [&](std::string msg) {
+        undo->restore(st.doc);
+        return caf::make_error(errc::invalid, std::move(msg));
+      };
+      if (auto msg = rules::apply_merge_patch(st.doc, patch))
+        return refuse(std::move(*msg));
+      auto id_it = st.doc.find("id");
+      if (id_it == st.doc.end() || *id_it != st.id)
+        return refuse("id: cannot be changed");
+      if (auto msg = rules::check_customer(st.doc))
+        return refuse(std::move(*msg));
+      if (!undo->changed(st.doc))
         return st.current(); // nothing changed: no write, same version
       // Stored texts always start with the id (http/ reads it from there).
-      auto next_text = query::id_first_text(next);
-      store_write w{store_write::replace, st.id, std::move(next_text),
+      store_write w{store_write::replace, st.id, query::id_first_text(st.doc),
                     st.version, {}, {}};
-      diff_index(st.doc, next, st.id, w);
+      diff_index(old_terms, st.doc, st.id, w);
       auto rp = self->make_response_promise<customer_doc>();
       st.pending_text = w.json;
-      st.pending_doc = std::move(next);
-      write_then(self, std::move(w),
-                 rp, [=](uint64_t version) {
-                   auto& st = self->state;
-                   st.version = version;
-                   st.text = std::move(st.pending_text);
-                   st.doc = std::move(st.pending_doc);
-                   st.parsed = true;
-                   return st.current();
-                 });
+      write_then(
+        self, std::move(w), rp,
+        [=](uint64_t version) {
+          auto& st = self->state;
+          st.version = version;
+          st.text = std::move(st.pending_text);
+          return st.current();
+        },
+        [=] { undo->restore(self->state.doc); });
       return rp;
     },
     [=](erase_atom) -> caf::result<bool> {

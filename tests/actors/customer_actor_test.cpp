@@ -269,8 +269,9 @@ TEST_CASE_METHOD(customer_fixture,
   auto before = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(before);
   db->fail_next_write(errc::storage_full);
-  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                             std::string{R"({"name":"Never Stored"})"});
+  auto r = ask<customer_doc>(
+    self, c, tmf::patch_atom_v,
+    std::string{R"({"name":"Never Stored","nickname":"Nev"})"});
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::storage_full);
   CHECK(db->writes == 2);
@@ -278,6 +279,15 @@ TEST_CASE_METHOD(customer_fixture,
   REQUIRE(after);
   CHECK(after.value->version == 1);
   CHECK(after.value->json == before.value->json);
+  // The parsed document (fields=) is rolled back too, added members
+  // included.
+  auto projected = ask<customer_doc>(
+    self, c, tmf::retrieve_atom_v,
+    std::vector<std::string>{"name", "nickname"});
+  REQUIRE(projected);
+  auto p = json::parse(projected.value->json);
+  CHECK(p["name"] == "Alice Example");
+  CHECK_FALSE(p.contains("nickname"));
   auto row = db->get(id);
   REQUIRE(row);
   CHECK(row->version == 1);
