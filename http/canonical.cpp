@@ -33,27 +33,34 @@ std::string canonical_text(std::string_view raw, const nlohmann::json& parsed) {
   // is safe for byte-level matching (list prefilters), so dump those.
   if (std::memchr(raw.data(), '\\', raw.size()) != nullptr)
     return parsed.dump();
+  // Without backslashes a string ends at the next quote: copy strings
+  // whole, drop white space between tokens, count keys (strings followed
+  // by ':').
   std::string out;
   out.reserve(raw.size());
   size_t keys = 0;
-  bool in_string = false;
-  size_t string_end = std::string::npos; // position in `out`
-  for (auto c : raw) {
-    if (in_string) {
-      out += c;
-      if (c == '"') {
-        in_string = false;
-        string_end = out.size();
-      }
+  const char* p = raw.data();
+  const char* const end = p + raw.size();
+  while (p < end) {
+    if (*p == '"') {
+      auto close = static_cast<const char*>(
+        std::memchr(p + 1, '"', static_cast<size_t>(end - p - 1)));
+      if (close == nullptr)
+        return parsed.dump(); // not what was parsed: never store it
+      out.append(p, static_cast<size_t>(close + 1 - p));
+      p = close + 1;
+      while (p < end && is_space(*p))
+        ++p;
+      if (p < end && *p == ':')
+        ++keys;
       continue;
     }
-    if (is_space(c))
-      continue;
-    if (c == ':' && string_end == out.size())
-      ++keys; // a string directly followed by ':' is a key
-    if (c == '"')
-      in_string = true;
-    out += c;
+    const char* run = p;
+    while (p < end && *p != '"' && !is_space(*p))
+      ++p;
+    out.append(run, static_cast<size_t>(p - run));
+    while (p < end && is_space(*p))
+      ++p;
   }
   // Duplicate keys collapse when parsed: then the raw text says more.
   if (keys != member_count(parsed))
