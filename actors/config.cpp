@@ -37,7 +37,10 @@ config::config() {
          "on SIGTERM, wait this long for in-flight requests")
     .add(log_level, "log-level", "debug, info, warning, error or off")
     .add(request_log_level, "request-log-level",
-         "level of the one line logged per request");
+         "level of the one line logged per request")
+    .add(cpu_scheduling, "cpu-scheduling",
+         "batch (threads woken by another do not preempt it: fewer context "
+         "switches under load) or normal");
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -170,6 +173,10 @@ std::string config::validate(settings& out) const {
     return "tmf.request-log-level: '" + request_log_level
            + "' is not one of debug, info, warning, error, off";
   out.request_log_level = static_cast<int>(lvl);
+  if (cpu_scheduling != "batch" && cpu_scheduling != "normal")
+    return "tmf.cpu-scheduling: '" + cpu_scheduling
+           + "' is not one of batch, normal";
+  out.batch_scheduling = cpu_scheduling == "batch";
   return {};
 }
 
@@ -197,7 +204,8 @@ std::string describe(const settings& s) {
          + " shutdown-timeout=" + ms(s.shutdown_timeout)
          + " log-level=" + log::to_string(static_cast<log::level>(s.log_level))
          + " request-log-level="
-         + log::to_string(static_cast<log::level>(s.request_log_level));
+         + log::to_string(static_cast<log::level>(s.request_log_level))
+         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal");
 }
 
 } // namespace tmf

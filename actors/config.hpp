@@ -33,6 +33,7 @@ struct settings {
   caf::timespan shutdown_timeout{};
   int log_level = 1;         ///< tmf::log::level
   int request_log_level = 1; ///< level of the per-request lines
+  bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -56,6 +57,7 @@ struct config : caf::actor_system_config {
   caf::timespan shutdown_timeout = std::chrono::seconds(5);
   std::string log_level = "info";
   std::string request_log_level = "info";
+  std::string cpu_scheduling = "batch";
 
   config();
 

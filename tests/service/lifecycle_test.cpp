@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -144,6 +147,7 @@ TEST_CASE("bad configuration stops start-up with one clear line") {
     {{data, "--tmf.public-url=ftp://x"}, "tmf.public-url"},
     {{"--tmf.data-dir=/proc/version/data"}, "/proc/version/data"},
     {{data, "--tmf.port=abc"}, "tmf.port"},
+    {{data, "--tmf.cpu-scheduling=fifo"}, "tmf.cpu-scheduling"},
   };
   for (auto& c : cases) {
     std::string out;
@@ -163,8 +167,48 @@ TEST_CASE("--help lists every tmf key and exits 0") {
   for (auto key : {"tmf.address", "tmf.port", "tmf.public-url",
                    "tmf.base-path", "tmf.data-dir", "tmf.map-size",
                    "tmf.io-threads", "tmf.request-timeout", "tmf.idle-timeout",
-                   "tmf.log-level", "tmf.max-body-size"})
+                   "tmf.log-level", "tmf.max-body-size",
+                   "tmf.cpu-scheduling"})
     CHECK(out.find(key) != std::string::npos);
+}
+
+namespace {
+
+/// The scheduling policy (field 41 of /proc/PID/task/TID/stat) of every
+/// thread of `pid`.
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> out;
+  auto dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in{task.path() / "stat"};
+    std::string stat{std::istreambuf_iterator<char>{in}, {}};
+    // Fields after the command name, which is in parentheses.
+    std::istringstream rest{stat.substr(stat.rfind(')') + 2)};
+    std::string field;
+    for (int i = 3; i <= 41 && rest >> field; ++i)
+      if (i == 41)
+        out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("cpu-scheduling puts every service thread under SCHED_BATCH or "
+          "leaves it normal") {
+  temp_dir dir;
+  {
+    service svc{dir.path() + "/data"}; // batch is the default
+    auto policies = thread_policies(svc.pid());
+    CHECK(policies.size() >= 4); // main, HTTP, CAF worker, clock, store...
+    for (auto p : policies)
+      CHECK(p == SCHED_BATCH);
+  }
+  service svc{dir.path() + "/data", {"--tmf.cpu-scheduling=normal"}};
+  auto policies = thread_policies(svc.pid());
+  CHECK(policies.size() >= 4);
+  for (auto p : policies)
+    CHECK(p == SCHED_OTHER);
 }
 
 TEST_CASE("start-up logs the effective configuration and one line per request") {
