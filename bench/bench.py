@@ -396,22 +396,9 @@ class Bench:
         return time.monotonic() - t0
 
     @staticmethod
-    def probe(base_url, timeout=2.0):
-        u = urllib.parse.urlparse(base_url)
-        try:
-            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
-            conn.request("GET", u.path.rstrip("/") + "/customer?limit=1")
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            return 200 <= resp.status < 300
-        except (OSError, http.client.HTTPException):
-            return False
-
-    @staticmethod
-    def row_count(base_url, timeout=5.0):
-        """The server's customer count (X-Total-Count of a one-item list),
-        or None when it does not say."""
+    def list_one(base_url, timeout):
+        """GET <base>/customer?limit=1&fields=id: (status, X-Total-Count or
+        None), or None when the server cannot be reached."""
         u = urllib.parse.urlparse(base_url)
         try:
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
@@ -419,9 +406,23 @@ class Bench:
             resp = conn.getresponse()
             resp.read()
             conn.close()
-            total = resp.getheader("X-Total-Count")
-            return int(total) if total is not None else None
-        except (OSError, http.client.HTTPException, ValueError):
+            return resp.status, resp.getheader("X-Total-Count")
+        except (OSError, http.client.HTTPException):
+            return None
+
+    @classmethod
+    def probe(cls, base_url, timeout=2.0):
+        got = cls.list_one(base_url, timeout)
+        return got is not None and 200 <= got[0] < 300
+
+    @classmethod
+    def row_count(cls, base_url, timeout=5.0):
+        """The server's customer count (X-Total-Count of a one-item list),
+        or None when it does not say."""
+        got = cls.list_one(base_url, timeout)
+        try:
+            return int(got[1]) if got and got[1] is not None else None
+        except ValueError:
             return None
 
     # -- ceilings --------------------------------------------------------
