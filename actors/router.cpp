@@ -120,7 +120,8 @@ void sweep(router_ptr self) {
   auto& st = self->state;
   auto now = router_state::clock::now();
   auto limit = st.lru.size();
-  for (size_t i = 0; i < limit && !st.lru.empty(); ++i) {
+  size_t asked = 0;
+  for (size_t i = 0; i < limit && !st.lru.empty(); ++i, ++asked) {
     auto& e = st.customers[st.lru.front()];
     if (now - e.last_used < st.cfg.idle_timeout)
       break;
@@ -128,9 +129,10 @@ void sweep(router_ptr self) {
     e.last_used = now;
     st.lru.splice(st.lru.end(), st.lru, e.lru_pos);
   }
-  // The allocator keeps the heap of passivated customers resident; after
-  // many, give the free pages back so that RSS follows the resident count.
-  if (st.passivated >= 1000) {
+  // The allocator keeps the heap of passivated customers resident; give the
+  // free pages back after many passivations, and once they have settled
+  // (this sweep found no one idle), so that RSS follows the resident count.
+  if (st.passivated >= 1000 || (st.passivated > 0 && asked == 0)) {
     st.passivated = 0;
 #ifdef __GLIBC__
     malloc_trim(0);
