@@ -8,9 +8,10 @@
 #include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/customer_fields.hpp"
-#include "actors/customer_query.hpp"
-#include "actors/customer_rules.hpp"
+#include "domain/customer_fields.hpp"
+#include "domain/customer_index.hpp"
+#include "domain/customer_rules.hpp"
+#include "domain/stored_text.hpp"
 
 namespace tmf {
 
@@ -40,16 +41,6 @@ caf::error no_such_customer(const std::string& id) {
   return caf::make_error(errc::not_found, "no customer with id " + id);
 }
 
-/// The index keys of `terms` for customer `id`.
-std::vector<std::string> index_keys(std::vector<std::string> terms,
-                                    const std::string& id) {
-  for (auto& term : terms) {
-    term += '\0';
-    term += id;
-  }
-  return terms;
-}
-
 /// Makes sure `st.doc` holds the parsed stored text.
 bool ensure_parsed(customer_state& st) {
   if (!st.parsed) {
@@ -64,21 +55,6 @@ bool ensure_parsed(customer_state& st) {
 caf::error corrupt(const std::string& id) {
   return caf::make_error(errc::store_failed,
                          "stored customer " + id + " is not valid JSON");
-}
-
-/// Inserts `"id":"<id>"` as the first member of the JSON object `body`.
-std::string with_id(const std::string& id, const std::string& body) {
-  std::string out;
-  out.reserve(body.size() + id.size() + 8);
-  out += "{\"id\":\"";
-  out += id; // ids are [0-9a-z-]: nothing to escape
-  out += '"';
-  auto rest = std::string_view{body}.substr(1); // after '{'
-  auto first = rest.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && rest[first] != '}')
-    out += ',';
-  out += rest;
-  return out;
 }
 
 /// The top-level members a merge patch touches, as they were before it:
@@ -166,16 +142,16 @@ std::optional<caf::error> accept(customer_state& st) {
 void diff_index(const std::vector<std::string>& old_terms,
                 const nlohmann::json& after, const std::string& id,
                 store_write& w) {
-  auto new_terms = query::index_terms(after);
+  auto new_terms = domain::index_terms(after);
   auto has = [](const std::vector<std::string>& xs, const std::string& x) {
     return std::find(xs.begin(), xs.end(), x) != xs.end();
   };
   for (auto& t : new_terms)
     if (!has(old_terms, t))
-      w.index_add.emplace_back(t + '\0' + id);
+      w.index_add.emplace_back(domain::index_key(t, id));
   for (auto& t : old_terms)
     if (!has(new_terms, t))
-      w.index_remove.emplace_back(t + '\0' + id);
+      w.index_remove.emplace_back(domain::index_key(t, id));
 }
 
 /// Offers the router to passivate this actor (when it asks); the router
@@ -215,10 +191,10 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         return caf::make_error(errc::conflict, "customer " + st.id
                                                  + " already exists");
       auto rp = self->make_response_promise<customer_doc>();
-      st.pending_text = with_id(st.id, body);
+      st.pending_text = domain::with_id(st.id, body);
       write_then(self,
                  store_write{store_write::insert, st.id, st.pending_text, 0,
-                             index_keys(std::move(terms), st.id), {}},
+                             domain::index_keys(std::move(terms), st.id), {}},
                  rp, [=](uint64_t version) {
                    auto& st = self->state;
                    st.exists = true;
@@ -243,8 +219,8 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       if (!ensure_parsed(st))
         return corrupt(st.id);
       return customer_doc{st.id, st.version,
-                          query::id_first_text(
-                            query::select_fields(st.doc, fields))};
+                          domain::id_first_text(
+                            domain::select_fields(st.doc, fields))};
     },
     [=](patch_atom, const std::string& patch_text)
       -> caf::result<customer_doc> {
@@ -259,23 +235,23 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         return corrupt(st.id);
       // The patch is applied to the document in place; `undo` puts the
       // touched members back when it is refused or its write fails.
-      auto old_terms = query::index_terms(st.doc);
+      auto old_terms = domain::index_terms(st.doc);
       auto undo = std::make_shared<undo_log>(st.doc, patch);
       auto refuse = [&](std::string msg) {
         undo->restore(st.doc);
         return caf::make_error(errc::invalid, std::move(msg));
       };
-      if (auto msg = rules::apply_merge_patch(st.doc, patch))
+      if (auto msg = domain::apply_merge_patch(st.doc, patch))
         return refuse(std::move(*msg));
       auto id_it = st.doc.find("id");
       if (id_it == st.doc.end() || *id_it != st.id)
         return refuse("id: cannot be changed");
-      if (auto msg = rules::check_customer(st.doc))
+      if (auto msg = domain::check_customer(st.doc))
         return refuse(std::move(*msg));
       if (!undo->changed(st.doc))
         return st.current(); // nothing changed: no write, same version
       // Stored texts always start with the id (http/ reads it from there).
-      store_write w{store_write::replace, st.id, query::id_first_text(st.doc),
+      store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
                     st.version, {}, {}};
       diff_index(old_terms, st.doc, st.id, w);
       auto rp = self->make_response_promise<customer_doc>();
@@ -300,7 +276,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
       auto rp = self->make_response_promise<bool>();
       write_then(self,
                  store_write{store_write::erase, st.id, {}, st.version, {},
-                             index_keys(query::index_terms(st.doc), st.id)},
+                             domain::index_keys(domain::index_terms(st.doc), st.id)},
                  rp, [=](uint64_t) {
                    auto& st = self->state;
                    st.exists = false;

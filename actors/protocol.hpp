@@ -19,9 +19,15 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/query_types.hpp"
+#include "domain/query.hpp"
 
 namespace tmf {
+
+// The list query types of the domain travel as messages.
+using domain::filter_op;
+using domain::filter_term;
+using domain::list_query;
+using domain::sort_key;
 
 /// A customer as stored: `json` is the canonical JSON text of the resource
 /// WITHOUT `href` (derived from the public URL and the id by http/), with `id`.
@@ -85,6 +91,10 @@ typename Inspector::result_type inspect(Inspector& f, store_write& x) {
            x.expected_version, x.index_add, x.index_remove);
 }
 
+} // namespace tmf
+
+namespace tmf::domain {
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, filter_term& x) {
   return f(caf::meta::type_name("tmf.filter_term.v1"), x.path, x.op, x.values);
@@ -101,7 +111,7 @@ typename Inspector::result_type inspect(Inspector& f, list_query& x) {
            x.offset, x.limit, x.fields, x.deadline_ns);
 }
 
-} // namespace tmf
+} // namespace tmf::domain
 
 CAF_ERROR_CODE_ENUM(tmf::errc, "tmf")
 
@@ -109,7 +119,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::customer_doc))
   CAF_ADD_TYPE_ID(tmf, (tmf::list_page))
   CAF_ADD_TYPE_ID(tmf, (tmf::store_write))
-  CAF_ADD_TYPE_ID(tmf, (tmf::list_query))
+  CAF_ADD_TYPE_ID(tmf, (tmf::domain::list_query))
   CAF_ADD_ATOM(tmf, tmf, create_atom, "create")
   CAF_ADD_ATOM(tmf, tmf, retrieve_atom, "retrieve")
   CAF_ADD_ATOM(tmf, tmf, patch_atom, "patch")
@@ -126,7 +136,7 @@ CAF_END_TYPE_ID_BLOCK(tmf)
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::list_page>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::store_write>::value, "type ID block");
-static_assert(caf::has_type_id<tmf::list_query>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block");
 
 namespace tmf {
 

@@ -17,7 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/customer.hpp"
-#include "actors/customer_id.hpp"
+#include "domain/customer_id.hpp"
 
 namespace tmf {
 
@@ -167,8 +167,8 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         std::vector<std::string>& terms) -> caf::delegated<customer_doc> {
       auto& st = self->state;
       // A single node owns every shard; a cluster picks one of its own.
-      auto shard = static_cast<uint16_t>(st.shard_rng() % shard_count);
-      auto id = make_customer_id(shard);
+      auto shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
+      auto id = domain::make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
       return self->delegate(e.handle, a, std::move(body), std::move(terms));

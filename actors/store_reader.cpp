@@ -12,8 +12,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/customer_fields.hpp"
-#include "actors/customer_query.hpp"
+#include "domain/customer_fields.hpp"
+#include "domain/customer_index.hpp"
+#include "domain/customer_query.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace tmf {
@@ -41,7 +42,7 @@ const filter_term* id_term(const list_query& q) {
 /// The first `eq` term on an indexed attribute, if any.
 const filter_term* indexed_term(const list_query& q) {
   for (const auto& t : q.filters)
-    if (t.op == filter_op::eq && query::is_indexed(t.path))
+    if (t.op == filter_op::eq && domain::is_indexed(t.path))
       return &t;
   return nullptr;
 }
@@ -51,12 +52,13 @@ std::vector<std::string> index_lookup(db::read_txn& txn,
                                       const filter_term& term) {
   std::vector<std::string> ids;
   for (const auto& value : term.values) {
-    auto prefix = query::index_prefix(term.path, value);
+    auto prefix = domain::index_prefix(term.path, value);
     txn.scan(db::table::customer_index, prefix,
              [&](const db::record_view& rec) {
-               if (rec.key.compare(0, prefix.size(), prefix) != 0)
+               auto id = domain::index_key_id(rec.key, prefix);
+               if (id.empty())
                  return false;
-               ids.emplace_back(rec.key.substr(prefix.size()));
+               ids.emplace_back(id);
                return true;
              });
   }
@@ -87,7 +89,7 @@ struct collector {
     if (!q.sort.empty()) {
       std::stable_sort(sortable.begin(), sortable.end(),
                        [this](const auto& a, const auto& b) {
-                         return query::sort_before(a.first, b.first, q.sort);
+                         return domain::sort_before(a.first, b.first, q.sort);
                        });
       for (auto i = q.offset; i < sortable.size() && i - q.offset < q.limit;
            ++i)
@@ -117,7 +119,7 @@ caf::error expired_error() {
 list_page select(list_page page, const list_query& q) {
   if (!q.fields.empty())
     for (auto& item : page.items)
-      item = query::select_fields_text(item, q.fields);
+      item = domain::select_fields_text(item, q.fields);
   return page;
 }
 
@@ -142,12 +144,12 @@ caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
     return page;
   }
   collector out{q};
-  query::text_prefilter prefilter{q.filters};
+  domain::text_prefilter prefilter{q.filters};
   auto consider = [&](std::string_view text) {
     if (!prefilter.may_match(text))
       return; // cannot match: skip the parse
     auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (!doc.is_discarded() && query::matches(doc, q.filters))
+    if (!doc.is_discarded() && domain::matches(doc, q.filters))
       out.add(std::move(doc), text);
   };
   auto fetch = [&](const std::vector<std::string>& candidates) {
@@ -164,7 +166,7 @@ caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
   } else if (auto term = indexed_term(q)) {
     auto candidates = index_lookup(txn, *term);
     if (q.filters.size() == 1 && q.sort.empty()
-        && query::index_answers(*term)) {
+        && domain::index_answers(*term)) {
       // The index is exact for this term: count from it and read the page
       // only, without parsing anything.
       list_page page;

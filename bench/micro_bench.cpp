@@ -10,10 +10,10 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/customer_fields.hpp"
-#include "actors/customer_query.hpp"
-#include "actors/customer_rules.hpp"
-#include "http/query.hpp"
+#include "domain/customer_fields.hpp"
+#include "domain/customer_query.hpp"
+#include "domain/customer_rules.hpp"
+#include "domain/query_string.hpp"
 
 namespace {
 
@@ -59,12 +59,12 @@ BENCHMARK(BM_JsonCopy);
 
 void BM_CheckCreate(benchmark::State& state) {
   const json body = json::parse(create_text);
-  if (auto err = tmf::rules::check_create(body)) {
+  if (auto err = tmf::domain::check_create(body)) {
     state.SkipWithError(("body rejected: " + *err).c_str());
     return;
   }
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::rules::check_create(body));
+    benchmark::DoNotOptimize(tmf::domain::check_create(body));
 }
 BENCHMARK(BM_CheckCreate);
 
@@ -73,7 +73,7 @@ void BM_CreatePath_ParseCheckDump(benchmark::State& state) {
   const std::string text = create_text;
   for (auto _ : state) {
     json body = json::parse(text);
-    auto err = tmf::rules::check_create(body);
+    auto err = tmf::domain::check_create(body);
     benchmark::DoNotOptimize(err);
     body["id"] = "0a1-7f3e9c2b5d4a4e6f";
     benchmark::DoNotOptimize(body.dump());
@@ -84,7 +84,7 @@ BENCHMARK(BM_CreatePath_ParseCheckDump);
 void BM_CheckCustomer(benchmark::State& state) {
   const json& doc = stored();
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::rules::check_customer(doc));
+    benchmark::DoNotOptimize(tmf::domain::check_customer(doc));
 }
 BENCHMARK(BM_CheckCustomer);
 
@@ -92,7 +92,7 @@ void BM_SelectFields(benchmark::State& state) {
   const json& doc = stored();
   const std::vector<std::string> fields{"name", "status", "contactMedium"};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::select_fields(doc, fields));
+    benchmark::DoNotOptimize(tmf::domain::select_fields(doc, fields));
 }
 BENCHMARK(BM_SelectFields);
 
@@ -101,7 +101,7 @@ void BM_SelectFieldsDotted(benchmark::State& state) {
   const std::vector<std::string> fields{"engagedParty.id",
                                         "contactMedium.mediumType"};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::select_fields(doc, fields));
+    benchmark::DoNotOptimize(tmf::domain::select_fields(doc, fields));
 }
 BENCHMARK(BM_SelectFieldsDotted);
 
@@ -110,7 +110,7 @@ void BM_MergePatchStatus(benchmark::State& state) {
   const json patch = json::parse(patch_status_text);
   for (auto _ : state) {
     json doc = stored();
-    benchmark::DoNotOptimize(tmf::rules::apply_merge_patch(doc, patch));
+    benchmark::DoNotOptimize(tmf::domain::apply_merge_patch(doc, patch));
   }
 }
 BENCHMARK(BM_MergePatchStatus);
@@ -119,7 +119,7 @@ void BM_MergePatchCharacteristic(benchmark::State& state) {
   const json patch = json::parse(patch_char_text);
   for (auto _ : state) {
     json doc = stored();
-    benchmark::DoNotOptimize(tmf::rules::apply_merge_patch(doc, patch));
+    benchmark::DoNotOptimize(tmf::domain::apply_merge_patch(doc, patch));
   }
 }
 BENCHMARK(BM_MergePatchCharacteristic);
@@ -131,16 +131,16 @@ void BM_PatchPath_ParseApplyCheckDump(benchmark::State& state) {
   for (auto _ : state) {
     json patch = json::parse(text);
     json doc = stored();
-    tmf::rules::apply_merge_patch(doc, patch);
-    benchmark::DoNotOptimize(tmf::rules::check_customer(doc));
+    tmf::domain::apply_merge_patch(doc, patch);
+    benchmark::DoNotOptimize(tmf::domain::check_customer(doc));
     benchmark::DoNotOptimize(doc.dump());
   }
 }
 BENCHMARK(BM_PatchPath_ParseApplyCheckDump);
 
-tmf::filter_term term(std::string path, tmf::filter_op op,
+tmf::domain::filter_term term(std::string path, tmf::domain::filter_op op,
                       std::vector<std::string> values) {
-  tmf::filter_term t;
+  tmf::domain::filter_term t;
   t.path = std::move(path);
   t.op = op;
   t.values = std::move(values);
@@ -149,31 +149,31 @@ tmf::filter_term term(std::string path, tmf::filter_op op,
 
 void BM_FilterNameEq(benchmark::State& state) {
   const json& doc = stored();
-  std::vector<tmf::filter_term> f{
-    term("name", tmf::filter_op::eq, {"Moon Harbour Logistics 000042"})};
+  std::vector<tmf::domain::filter_term> f{
+    term("name", tmf::domain::filter_op::eq, {"Moon Harbour Logistics 000042"})};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::matches(doc, f));
+    benchmark::DoNotOptimize(tmf::domain::matches(doc, f));
 }
 BENCHMARK(BM_FilterNameEq);
 
 void BM_FilterNestedAnd(benchmark::State& state) {
   const json& doc = stored();
-  std::vector<tmf::filter_term> f{
-    term("contactMedium.mediumType", tmf::filter_op::eq,
+  std::vector<tmf::domain::filter_term> f{
+    term("contactMedium.mediumType", tmf::domain::filter_op::eq,
          {"fax", "postalAddress"}),
-    term("characteristic.value", tmf::filter_op::gte, {"700"}),
-    term("status", tmf::filter_op::ne, {"Closed"})};
+    term("characteristic.value", tmf::domain::filter_op::gte, {"700"}),
+    term("status", tmf::domain::filter_op::ne, {"Closed"})};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::matches(doc, f));
+    benchmark::DoNotOptimize(tmf::domain::matches(doc, f));
 }
 BENCHMARK(BM_FilterNestedAnd);
 
 void BM_FilterRegex(benchmark::State& state) {
   const json& doc = stored();
-  std::vector<tmf::filter_term> f{
-    term("name", tmf::filter_op::regex, {"Moon.*0042"})};
+  std::vector<tmf::domain::filter_term> f{
+    term("name", tmf::domain::filter_op::regex, {"Moon.*0042"})};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::matches(doc, f));
+    benchmark::DoNotOptimize(tmf::domain::matches(doc, f));
 }
 BENCHMARK(BM_FilterRegex);
 
@@ -182,9 +182,9 @@ void BM_SortBefore(benchmark::State& state) {
   json b = stored();
   b["id"] = "0a2-0000000000000001";
   b["name"] = "Moon Harbour Logistics 000043";
-  std::vector<tmf::sort_key> keys{{"name", false}, {"status", true}};
+  std::vector<tmf::domain::sort_key> keys{{"name", false}, {"status", true}};
   for (auto _ : state)
-    benchmark::DoNotOptimize(tmf::query::sort_before(a, b, keys));
+    benchmark::DoNotOptimize(tmf::domain::sort_before(a, b, keys));
 }
 BENCHMARK(BM_SortBefore);
 
@@ -193,14 +193,14 @@ void BM_ParseListRequest(benchmark::State& state) {
     "name=Load%20Customer%200042&status=Approved,Validated"
     "&contactMedium.mediumType=email&fields=name,status&sort=-name"
     "&offset=20&limit=20";
-  tmf::http::list_limits limits;
+  tmf::domain::list_limits limits;
   for (auto _ : state) {
     std::vector<std::pair<std::string, std::string>> pairs;
     std::string error;
-    tmf::http::split_query(raw, pairs, error);
-    tmf::http::list_request req;
+    tmf::domain::split_query(raw, pairs, error);
+    tmf::domain::list_request req;
     benchmark::DoNotOptimize(
-      tmf::http::parse_list_request(pairs, limits, req, error));
+      tmf::domain::parse_list_request(pairs, limits, req, error));
   }
 }
 BENCHMARK(BM_ParseListRequest);

@@ -15,7 +15,7 @@
 
 #include "actors/protocol.hpp"
 #include "http/gateway.hpp"
-#include "http/query.hpp"
+#include "domain/query_string.hpp"
 #include "http/server.hpp"
 
 namespace caf {
@@ -38,7 +38,7 @@ struct context {
   router_actor router;
   server_settings cfg;
   gateway gw; ///< sends to the router, completes requests from its replies
-  list_limits limits;
+  domain::list_limits limits;
   std::string fixed_href_base;    ///< public-url + base + "/customer/"
   std::string fallback_href_base; ///< from the bound address
   std::atomic<int64_t> in_flight{0};

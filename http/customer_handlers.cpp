@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
 
-#include "actors/customer_id.hpp"
-#include "actors/customer_query.hpp"
-#include "actors/customer_rules.hpp"
-#include "http/canonical.hpp"
-#include "http/context.hpp"
-#include "http/query.hpp"
+#include "domain/customer_id.hpp"
+#include "domain/customer_index.hpp"
+#include "domain/customer_rules.hpp"
+#include "domain/json_body.hpp"
+#include "domain/query_string.hpp"
+#include "domain/stored_text.hpp"
 #include "http/ask.hpp"
+#include "http/context.hpp"
 
 namespace tmf::http {
 
@@ -40,30 +41,6 @@ std::string media_type(const request_handle_t& req) {
             out.end());
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-/// The id at the front of a stored customer text (`{"id":"...",...}`).
-std::string_view stored_id(std::string_view text) {
-  constexpr std::string_view prefix = "{\"id\":\"";
-  if (text.substr(0, prefix.size()) != prefix)
-    return {};
-  auto end = text.find('"', prefix.size());
-  if (end == std::string_view::npos)
-    return {};
-  return text.substr(prefix.size(), end - prefix.size());
-}
-
-/// The resource as returned to clients: the stored text with `href` first.
-std::string with_href(const std::string& base, std::string_view text) {
-  auto id = stored_id(text);
-  std::string out;
-  out.reserve(text.size() + base.size() + id.size() + 12);
-  out += "{\"href\":\"";
-  out += base;
-  out += id;
-  out += "\",";
-  out += text.substr(1);
   return out;
 }
 
@@ -98,7 +75,7 @@ bool query_pairs(context& ctx, const request_handle_t& req,
                  clock::time_point start,
                  std::vector<std::pair<std::string, std::string>>& out) {
   std::string error;
-  if (split_query(req->header().query(), out, error))
+  if (domain::split_query(req->header().query(), out, error))
     return true;
   respond_error(ctx, req, 400, "query: " + error, start);
   return false;
@@ -117,7 +94,7 @@ request_handling_status_t create(const std::shared_ptr<context>& ctx,
   json body;
   if (!parse_body(*ctx, req, start, body))
     return restinio::request_accepted();
-  if (auto msg = rules::check_create(body)) {
+  if (auto msg = domain::check_create(body)) {
     respond_error(*ctx, req, 400, *msg, start);
     return restinio::request_accepted();
   }
@@ -126,11 +103,11 @@ request_handling_status_t create(const std::shared_ptr<context>& ctx,
     ctx, req, start,
     [ctx, req, start, base](customer_doc& doc) {
       auto href = base + doc.id;
-      respond(*ctx, req, 201, with_href(base, doc.json),
+      respond(*ctx, req, 201, domain::with_href(base, doc.json),
               {{"Location", href}}, start);
     },
-    create_atom_v, canonical_text(req->body(), body),
-    query::index_terms(body));
+    create_atom_v, domain::canonical_text(req->body(), body),
+    domain::index_terms(body));
   return restinio::request_accepted();
 }
 
@@ -140,10 +117,10 @@ request_handling_status_t retrieve(const std::shared_ptr<context>& ctx,
   std::vector<std::pair<std::string, std::string>> pairs;
   if (!query_pairs(*ctx, req, start, pairs))
     return restinio::request_accepted();
-  auto fields = parse_fields(pairs);
+  auto fields = domain::parse_fields(pairs);
   auto base = href_base(*ctx, req);
   auto on_doc = [ctx, req, start, base](customer_doc& doc) {
-    respond(*ctx, req, 200, with_href(base, doc.json), {}, start);
+    respond(*ctx, req, 200, domain::with_href(base, doc.json), {}, start);
   };
   if (fields.empty())
     ask(ctx, req, start, on_doc, retrieve_atom_v, std::move(id));
@@ -175,9 +152,9 @@ request_handling_status_t list(const std::shared_ptr<context>& ctx,
   std::vector<std::pair<std::string, std::string>> pairs;
   if (!query_pairs(*ctx, req, start, pairs))
     return restinio::request_accepted();
-  list_request lr;
+  domain::list_request lr;
   std::string error;
-  if (!parse_list_request(pairs, ctx->limits, lr, error)) {
+  if (!domain::parse_list_request(pairs, ctx->limits, lr, error)) {
     respond_error(*ctx, req, 400, error, start);
     return restinio::request_accepted();
   }
@@ -198,7 +175,7 @@ request_handling_status_t list(const std::shared_ptr<context>& ctx,
       for (size_t i = 0; i < page.items.size(); ++i) {
         if (i > 0)
           body += ',';
-        body += with_href(base, page.items[i]);
+        body += domain::with_href(base, page.items[i]);
       }
       body += ']';
       auto count = page.items.size();
@@ -250,7 +227,7 @@ request_handling_status_t patch(const std::shared_ptr<context>& ctx,
   ask(
     ctx, req, start,
     [ctx, req, start, base](customer_doc& doc) {
-      respond(*ctx, req, 200, with_href(base, doc.json), {}, start);
+      respond(*ctx, req, 200, domain::with_href(base, doc.json), {}, start);
     },
     patch_atom_v, std::move(id), body.dump());
   return restinio::request_accepted();
@@ -320,7 +297,7 @@ restinio::request_handling_status_t route(const std::shared_ptr<context>& ctx,
     if (!get && !mod && !del)
       return not_allowed(*ctx, req, "GET, PATCH, DELETE", start);
     // Ids carry their shard; anything else cannot name a customer.
-    if (!is_customer_id(id))
+    if (!domain::is_customer_id(id))
       return not_found(*ctx, req, "no customer with id " + id, start);
     if (get)
       return retrieve(ctx, std::move(req), std::move(id), start);

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/customer_id.hpp"
+#include "domain/customer_id.hpp"
 #include "fake_store.hpp"
 
 using json = nlohmann::json;
@@ -73,7 +73,7 @@ struct customer_fixture : tmf::test::actor_fixture {
 TEST_CASE_METHOD(customer_fixture,
                  "customer create stores id first and version 1 after the "
                  "writer answered") {
-  auto id = tmf::make_customer_id(7);
+  auto id = tmf::domain::make_customer_id(7);
   auto c = spawn(id, true);
   db->write_delay_ms = 200; // the answer can only come after the delay
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
@@ -102,7 +102,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer create of an empty object stores just the id") {
-  auto id = tmf::make_customer_id(8);
+  auto id = tmf::domain::make_customer_id(8);
   auto c = spawn(id, true);
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, std::string{"{}"},
                              std::vector<std::string>{});
@@ -113,7 +113,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer retrieve after create answers from memory") {
-  auto id = tmf::make_customer_id(1);
+  auto id = tmf::domain::make_customer_id(1);
   auto c = spawn(id, true);
   auto created = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
                              std::vector<std::string>{});
@@ -128,7 +128,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer that is not fresh loads the stored doc") {
-  auto id = tmf::make_customer_id(2);
+  auto id = tmf::domain::make_customer_id(2);
   auto stored = "{\"id\":\"" + id + "\",\"name\":\"Stored\"}";
   db->put(id, 5, stored);
   auto c = spawn(id, false);
@@ -147,7 +147,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer load of a missing id keeps answering not_found") {
-  auto id = tmf::make_customer_id(3);
+  auto id = tmf::domain::make_customer_id(3);
   auto c = spawn(id, false);
   for (int i = 0; i < 3; ++i) {
     auto r = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
@@ -167,7 +167,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer patch merges and bumps the version with id first") {
-  auto id = tmf::make_customer_id(4);
+  auto id = tmf::domain::make_customer_id(4);
   auto c = created(id);
   auto patch = json::parse(R"({
     "status": null,
@@ -216,7 +216,7 @@ TEST_CASE_METHOD(customer_fixture,
 TEST_CASE_METHOD(customer_fixture,
                  "customer patch that breaks the schema answers invalid "
                  "without a write") {
-  auto id = tmf::make_customer_id(5);
+  auto id = tmf::domain::make_customer_id(5);
   auto c = created(id);
   auto before = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(before);
@@ -245,7 +245,7 @@ TEST_CASE_METHOD(customer_fixture,
 TEST_CASE_METHOD(customer_fixture,
                  "customer no-op patch answers the current doc without a "
                  "write") {
-  auto id = tmf::make_customer_id(6);
+  auto id = tmf::domain::make_customer_id(6);
   auto c = created(id);
   auto before = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(before);
@@ -264,7 +264,7 @@ TEST_CASE_METHOD(customer_fixture,
 TEST_CASE_METHOD(customer_fixture,
                  "customer failed write answers the error and keeps the "
                  "old doc") {
-  auto id = tmf::make_customer_id(9);
+  auto id = tmf::domain::make_customer_id(9);
   auto c = created(id);
   auto before = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(before);
@@ -304,7 +304,7 @@ TEST_CASE_METHOD(customer_fixture,
 TEST_CASE_METHOD(customer_fixture,
                  "customer failed create answers the error and stays "
                  "absent") {
-  auto id = tmf::make_customer_id(10);
+  auto id = tmf::domain::make_customer_id(10);
   auto c = spawn(id, true);
   db->fail_next_write(errc::store_failed);
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
@@ -319,7 +319,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer erase commits and then retrieve answers not_found") {
-  auto id = tmf::make_customer_id(11);
+  auto id = tmf::domain::make_customer_id(11);
   auto c = created(id);
   REQUIRE(db->get(id));
   auto e = ask<bool>(self, c, tmf::erase_atom_v);
@@ -340,7 +340,7 @@ TEST_CASE_METHOD(customer_fixture,
 
 TEST_CASE_METHOD(customer_fixture,
                  "customer operations are serialised behind a slow write") {
-  auto id = tmf::make_customer_id(12);
+  auto id = tmf::domain::make_customer_id(12);
   auto c = created(id);
   db->write_delay_ms = 300;
   // Patch A and a retrieve, sent back to back without waiting.
@@ -367,7 +367,7 @@ TEST_CASE_METHOD(customer_fixture,
 TEST_CASE_METHOD(customer_fixture,
                  "customer create then retrieve without waiting sees the "
                  "created doc") {
-  auto id = tmf::make_customer_id(13);
+  auto id = tmf::domain::make_customer_id(13);
   auto c = spawn(id, true);
   db->write_delay_ms = 300;
   auto create_h = self->request(c, tmf::test::request_timeout,

@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/customer_id.hpp"
+#include "domain/customer_id.hpp"
 #include "actors/store.hpp"
 #include "fake_store.hpp"
 #include "persistence/lmdb_store.hpp"
@@ -76,8 +76,8 @@ TEST_CASE_METHOD(router_fixture,
   start();
   auto a = create("A");
   auto b = create("B");
-  CHECK(tmf::is_customer_id(a.id));
-  CHECK(tmf::is_customer_id(b.id));
+  CHECK(tmf::domain::is_customer_id(a.id));
+  CHECK(tmf::domain::is_customer_id(b.id));
   CHECK(a.id != b.id);
   CHECK(a.version == 1);
   CHECK(starts_with(a.json, "{\"id\":\"" + a.id + "\","));
@@ -126,7 +126,7 @@ TEST_CASE_METHOD(router_fixture,
 TEST_CASE_METHOD(router_fixture,
                  "router retrieve of an unknown id answers not_found") {
   start();
-  auto id = tmf::make_customer_id(42);
+  auto id = tmf::domain::make_customer_id(42);
   for (int i = 0; i < 2; ++i) {
     auto r = ask<customer_doc>(self, router, tmf::retrieve_atom_v, id);
     REQUIRE_FALSE(r);
@@ -418,7 +418,7 @@ TEST_CASE_METHOD(real_store_fixture,
   for (auto& h : pending)
     h.receive(
       [&](customer_doc& d) {
-        CHECK(tmf::is_customer_id(d.id));
+        CHECK(tmf::domain::is_customer_id(d.id));
         CHECK(d.version == 1);
         CHECK(starts_with(d.json, "{\"id\":\"" + d.id + "\","));
         ids.insert(d.id);

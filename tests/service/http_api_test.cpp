@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/customer_index.hpp"
 #include "persistence/lmdb_store.hpp"
 #include "support/service.hpp"
 
@@ -449,8 +450,9 @@ TEST_CASE("name filters follow creates, renames and deletes") {
                      return true;
                    });
   auto key = [](const std::string& name, const json& c) {
-    return std::string{"name"} + '\0' + name.substr(0, 400) + '\0'
-           + c["id"].get<std::string>();
+    auto terms = tmf::domain::index_terms(json{{"name", name}});
+    REQUIRE(terms.size() == 1);
+    return tmf::domain::index_key(terms[0], c["id"].get<std::string>());
   };
   CHECK(entries
         == std::set<std::string>{key("Moon FC", moon_fc),

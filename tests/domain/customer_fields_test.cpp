@@ -1,10 +1,10 @@
-#include "actors/customer_fields.hpp"
+#include "domain/customer_fields.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
-using tmf::query::select_fields;
+using tmf::domain::select_fields;
 
 namespace {
 
@@ -99,19 +99,10 @@ TEST_CASE("select_fields leaves the input unchanged") {
   CHECK(doc == before);
 }
 
-TEST_CASE("id_first_text puts the id first and keeps every member") {
-  auto doc = json::parse(R"({"a":1,"id":"00a-x","z":{"k":"v"}})");
-  auto text = tmf::query::id_first_text(doc);
-  CHECK(text.rfind(R"({"id":"00a-x",)", 0) == 0);
-  CHECK(json::parse(text) == doc);
-  CHECK(tmf::query::id_first_text(json::parse(R"({"id":"00a-x"})"))
-        == R"({"id":"00a-x"})");
-}
-
 TEST_CASE("select_fields_text reduces a stored text, id first") {
   auto text = std::string{R"({"id":"00a-x","name":"N","status":"s",)"
                           R"("engagedParty":{"id":"p","name":"P"}})"};
-  CHECK(tmf::query::select_fields_text(text, {"status", "engagedParty.id"})
+  CHECK(tmf::domain::select_fields_text(text, {"status", "engagedParty.id"})
         == R"({"id":"00a-x","engagedParty":{"id":"p"},"status":"s"})");
-  CHECK(tmf::query::select_fields_text("not json", {"x"}) == "not json");
+  CHECK(tmf::domain::select_fields_text("not json", {"x"}) == "not json");
 }

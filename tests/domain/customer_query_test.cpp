@@ -1,4 +1,4 @@
-#include "actors/customer_query.hpp"
+#include "domain/customer_query.hpp"
 
 #include <algorithm>
 #include <string>
@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
-using tmf::filter_op;
-using tmf::filter_term;
-using tmf::sort_key;
-using tmf::query::check_term;
-using tmf::query::matches;
-using tmf::query::sort_before;
+using tmf::domain::filter_op;
+using tmf::domain::filter_term;
+using tmf::domain::sort_key;
+using tmf::domain::check_term;
+using tmf::domain::matches;
+using tmf::domain::sort_before;
 
 namespace {
 
@@ -267,13 +267,13 @@ TEST_CASE("text_prefilter never rejects a document that matches") {
   };
   for (const auto& filters : queries) {
     REQUIRE(matches(doc, filters));
-    CHECK(tmf::query::text_prefilter{filters}.may_match(text));
+    CHECK(tmf::domain::text_prefilter{filters}.may_match(text));
   }
 }
 
 TEST_CASE("text_prefilter rejects texts without any wanted string value") {
   auto text = customer().dump();
-  using tmf::query::text_prefilter;
+  using tmf::domain::text_prefilter;
   CHECK_FALSE(
     text_prefilter{{{"name", filter_op::eq, {"Sun Rugby Club"}}}}.may_match(
       text));

@@ -1,4 +1,4 @@
-#include "actors/customer_rules.hpp"
+#include "domain/customer_rules.hpp"
 
 #include <atomic>
 #include <thread>
@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
-using tmf::rules::apply_merge_patch;
-using tmf::rules::check_create;
-using tmf::rules::check_customer;
-using tmf::rules::is_rfc3339_date_time;
+using tmf::domain::apply_merge_patch;
+using tmf::domain::check_create;
+using tmf::domain::check_customer;
+using tmf::domain::is_rfc3339_date_time;
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "actors/query_types.hpp"
+#include "domain/query.hpp"
 
-namespace tmf::http {
+namespace tmf::domain {
 
 /// What a list request asks for, after parsing.
 struct list_request {
@@ -47,4 +47,4 @@ bool parse_list_request(
   const std::vector<std::pair<std::string, std::string>>& params,
   const list_limits& limits, list_request& out, std::string& error);
 
-} // namespace tmf::http
+} // namespace tmf::domain

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tmf {
+namespace tmf::domain {
 
 /// Number of virtual shards; a shard is the 3 hex digits before the dash.
 constexpr uint16_t shard_count = 1024;
@@ -23,4 +23,4 @@ bool is_customer_id(std::string_view id) noexcept;
 /// The shard of a well-formed id.
 uint16_t shard_of(std::string_view id) noexcept;
 
-} // namespace tmf
+} // namespace tmf::domain

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace tmf::query {
+namespace tmf::domain {
 
 /// Returns a copy of `doc` with only `id`, `href` and the attributes named in
 /// `fields`. A name may be a dotted path (`engagedParty.id`), which keeps
@@ -18,14 +18,9 @@ namespace tmf::query {
 nlohmann::json select_fields(const nlohmann::json& doc,
                              const std::vector<std::string>& fields);
 
-/// The stored-text form of a customer document: its JSON with `id` as the
-/// first member (`{"id":"...",...}`), which http/ relies on to add `href`
-/// without parsing.
-std::string id_first_text(const nlohmann::json& doc);
-
 /// The stored customer `text` reduced to `fields`, in stored-text form; the
 /// text itself when it cannot be parsed.
 std::string select_fields_text(std::string_view text,
                                const std::vector<std::string>& fields);
 
-} // namespace tmf::query
+} // namespace tmf::domain

@@ -1,10 +1,10 @@
-#include "http/canonical.hpp"
+#include "domain/json_body.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
-using tmf::http::canonical_text;
+using tmf::domain::canonical_text;
 
 namespace {
 

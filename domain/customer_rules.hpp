@@ -11,7 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace tmf::rules {
+namespace tmf::domain {
 
 /// Checks a POST body against `Customer_Create`: a JSON object, `name` and
 /// `engagedParty` present, every known attribute (nested ones included) of
@@ -40,4 +40,4 @@ std::optional<std::string> apply_merge_patch(nlohmann::json& doc,
 /// `2024-05-01T10:00:00.123+02:00`), with calendar-valid date and time.
 bool is_rfc3339_date_time(std::string_view text) noexcept;
 
-} // namespace tmf::rules
+} // namespace tmf::domain

@@ -2,7 +2,7 @@
 
 // Pure evaluation of TMF630 list queries on customer documents: filters and
 // sort order. No CAF, no I/O; used by the store readers and benchmarked in
-// bench/.
+// bench/. The index layout is in domain/customer_index.hpp.
 
 #include <string>
 #include <string_view>
@@ -10,9 +10,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "actors/query_types.hpp"
+#include "domain/query.hpp"
 
-namespace tmf::query {
+namespace tmf::domain {
 
 /// True when `doc` satisfies every term of `filters` (AND); a term matches
 /// when the value at its dotted path (descending into arrays: any element)
@@ -41,22 +41,6 @@ private:
   std::vector<std::vector<std::string>> tokens_;
 };
 
-/// Attributes with a secondary index (equality lookups without a scan).
-bool is_indexed(std::string_view path) noexcept;
-
-/// The index terms of a customer document: `attribute \0 value` for every
-/// indexed attribute holding a string (long values are cut, which only adds
-/// candidates that the filters then reject). The store keys are a term
-/// followed by `\0` and the id.
-std::vector<std::string> index_terms(const nlohmann::json& doc);
-
-/// True when the index alone decides `term`: an `eq` term on an indexed
-/// attribute whose values are short enough to be kept whole in the index.
-bool index_answers(const filter_term& term) noexcept;
-
-/// The key prefix of every index entry for `path` = `value`.
-std::string index_prefix(std::string_view path, std::string_view value);
-
 /// Strict weak order of two documents by `keys` (missing values sort first,
 /// then by type, then by value), ties broken by `id`.
 bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
@@ -66,4 +50,4 @@ bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
 /// path). Returns an empty string when usable, else a message.
 std::string check_term(const filter_term& term);
 
-} // namespace tmf::query
+} // namespace tmf::domain

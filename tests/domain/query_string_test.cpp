@@ -1,4 +1,4 @@
-#include "http/query.hpp"
+#include "domain/query_string.hpp"
 
 #include <string>
 #include <utility>
@@ -6,11 +6,11 @@
 
 #include <catch2/catch.hpp>
 
-using tmf::filter_op;
-using tmf::http::list_limits;
-using tmf::http::list_request;
-using tmf::http::parse_list_request;
-using tmf::http::split_query;
+using tmf::domain::filter_op;
+using tmf::domain::list_limits;
+using tmf::domain::list_request;
+using tmf::domain::parse_list_request;
+using tmf::domain::split_query;
 
 namespace {
 

@@ -1,13 +1,15 @@
-#include "actors/customer_fields.hpp"
+#include "domain/customer_fields.hpp"
 
 #include <map>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/stored_text.hpp"
+
 using json = nlohmann::json;
 
-namespace tmf::query {
+namespace tmf::domain {
 
 namespace {
 
@@ -84,21 +86,6 @@ json select_fields(const json& doc, const std::vector<std::string>& fields) {
   return result;
 }
 
-std::string id_first_text(const json& doc) {
-  auto id = doc.find("id");
-  if (!doc.is_object() || id == doc.end() || !id->is_string())
-    return doc.dump();
-  auto rest = doc;
-  rest.erase("id");
-  auto tail = rest.dump(); // "{...}"
-  std::string out = "{\"id\":";
-  out += id->dump();
-  if (tail.size() > 2)
-    out += ',';
-  out.append(tail, 1, std::string::npos);
-  return out;
-}
-
 std::string select_fields_text(std::string_view text,
                                const std::vector<std::string>& fields) {
   auto doc = json::parse(text, nullptr, false);
@@ -107,4 +94,4 @@ std::string select_fields_text(std::string_view text,
   return id_first_text(select_fields(doc, fields));
 }
 
-} // namespace tmf::query
+} // namespace tmf::domain

@@ -1,4 +1,4 @@
-#include "actors/customer_rules.hpp"
+#include "domain/customer_rules.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 
 using json = nlohmann::json;
 
-namespace tmf::rules {
+namespace tmf::domain {
 
 namespace detail {
 
@@ -488,4 +488,4 @@ std::optional<std::string> apply_merge_patch(json& doc, const json& patch) {
   }
 }
 
-} // namespace tmf::rules
+} // namespace tmf::domain

@@ -1,10 +1,10 @@
-#include "http/canonical.hpp"
+#include "domain/json_body.hpp"
 
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
-namespace tmf::http {
+namespace tmf::domain {
 
 namespace {
 
@@ -68,4 +68,4 @@ std::string canonical_text(std::string_view raw, const nlohmann::json& parsed) {
   return out;
 }
 
-} // namespace tmf::http
+} // namespace tmf::domain

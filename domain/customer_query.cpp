@@ -1,4 +1,4 @@
-#include "actors/customer_query.hpp"
+#include "domain/customer_query.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -15,7 +15,7 @@
 
 using json = nlohmann::json;
 
-namespace tmf::query {
+namespace tmf::domain {
 
 namespace {
 
@@ -263,58 +263,6 @@ const char* op_name(filter_op op) {
 
 } // namespace
 
-// -- secondary index ---------------------------------------------------------------
-
-namespace {
-
-/// LMDB keys hold at most 511 bytes: attribute, value and id must fit.
-constexpr size_t max_index_value = 400;
-
-constexpr std::string_view indexed_attributes[] = {"name"};
-
-std::string index_term(std::string_view path, std::string_view value) {
-  std::string term{path};
-  term += '\0';
-  term += value.substr(0, max_index_value);
-  return term;
-}
-
-} // namespace
-
-bool is_indexed(std::string_view path) noexcept {
-  for (auto attr : indexed_attributes)
-    if (attr == path)
-      return true;
-  return false;
-}
-
-std::vector<std::string> index_terms(const json& doc) {
-  std::vector<std::string> terms;
-  if (!doc.is_object())
-    return terms;
-  for (auto attr : indexed_attributes) {
-    auto i = doc.find(std::string{attr});
-    if (i != doc.end() && i->is_string())
-      terms.emplace_back(index_term(attr, i->get_ref<const std::string&>()));
-  }
-  return terms;
-}
-
-bool index_answers(const filter_term& term) noexcept {
-  if (term.op != filter_op::eq || !is_indexed(term.path))
-    return false;
-  for (const auto& value : term.values)
-    if (value.size() >= max_index_value)
-      return false;
-  return true;
-}
-
-std::string index_prefix(std::string_view path, std::string_view value) {
-  auto prefix = index_term(path, value);
-  prefix += '\0';
-  return prefix;
-}
-
 // -- text prefilter ---------------------------------------------------------------
 
 text_prefilter::text_prefilter(const std::vector<filter_term>& filters) {
@@ -409,4 +357,4 @@ std::string check_term(const filter_term& term) {
   return {};
 }
 
-} // namespace tmf::query
+} // namespace tmf::domain

@@ -1,12 +1,12 @@
-#include "http/query.hpp"
+#include "domain/query_string.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 
-#include "actors/customer_query.hpp"
+#include "domain/customer_query.hpp"
 
-namespace tmf::http {
+namespace tmf::domain {
 
 namespace {
 
@@ -211,7 +211,7 @@ bool parse_list_request(
     }
   }
   for (const auto& term : result.query.filters) {
-    if (auto msg = query::check_term(term); !msg.empty()) {
+    if (auto msg = check_term(term); !msg.empty()) {
       error = std::move(msg);
       return false;
     }
@@ -221,4 +221,4 @@ bool parse_list_request(
   return true;
 }
 
-} // namespace tmf::http
+} // namespace tmf::domain

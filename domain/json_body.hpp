@@ -9,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace tmf::http {
+namespace tmf::domain {
 
 /// The text to store for the JSON object `parsed`, which was parsed from
 /// `raw`: `raw` without white space outside strings when it says the same
@@ -18,4 +18,4 @@ namespace tmf::http {
 /// `parsed.dump()`.
 std::string canonical_text(std::string_view raw, const nlohmann::json& parsed);
 
-} // namespace tmf::http
+} // namespace tmf::domain

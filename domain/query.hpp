@@ -1,14 +1,15 @@
 #pragma once
 
 // Plain value types of a TMF630 list query: what `GET /customer?...` asks
-// for once http/ has parsed it. No CAF and no JSON here; protocol.hpp makes
-// them messages, actors/customer_query.hpp evaluates them.
+// for once parsed (domain/query_string.hpp). No CAF and no JSON here;
+// actors/protocol.hpp makes them messages, domain/customer_query.hpp
+// evaluates them.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace tmf {
+namespace tmf::domain {
 
 /// TMF630 attribute filter operators (`attr.gte=5`); plain `attr=v` is `eq`.
 enum class filter_op : uint8_t { eq, ne, gt, gte, lt, lte, regex };
@@ -29,7 +30,7 @@ struct sort_key {
   bool descending = false;
 };
 
-/// A whole list query. `limit` is already capped by http/ (never 0 meaning
+/// A whole list query. `limit` is already capped by the parser (never 0 meaning
 /// "all": 0 returns an empty page with the total count).
 struct list_query {
   std::vector<filter_term> filters;
@@ -42,4 +43,4 @@ struct list_query {
   int64_t deadline_ns = 0;
 };
 
-} // namespace tmf
+} // namespace tmf::domain

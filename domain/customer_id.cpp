@@ -1,4 +1,4 @@
-#include "actors/customer_id.hpp"
+#include "domain/customer_id.hpp"
 
 #include <array>
 #include <cerrno>
@@ -8,7 +8,7 @@
 
 #include <sys/random.h>
 
-namespace tmf {
+namespace tmf::domain {
 
 namespace {
 
@@ -101,4 +101,4 @@ uint16_t shard_of(std::string_view id) noexcept {
   return result;
 }
 
-} // namespace tmf
+} // namespace tmf::domain
