@@ -1,0 +1,71 @@
+"""procfs.py on /proc files recorded from a running tmf629d (pid 9003,
+nine threads) and from a process named `tmf) odd (name` (pid 10247)."""
+
+import unittest
+
+from tmfbench import procfs
+
+from . import data_path, read_data
+
+ROOT = data_path("proc")
+
+
+class CpuTest(unittest.TestCase):
+    def test_utime_plus_stime_in_ticks(self):
+        self.assertEqual(procfs.stat_cpu_ticks(read_data("proc/9003/stat")),
+                         25 + 52)
+
+    def test_command_name_with_parentheses_and_spaces(self):
+        self.assertEqual(procfs.stat_cpu_ticks(read_data("proc/10247/stat")),
+                         44 + 11)
+
+    def test_seconds(self):
+        self.assertAlmostEqual(procfs.cpu_seconds(9003, ROOT),
+                               77 / procfs.CLK_TCK)
+
+    def test_gone_process(self):
+        self.assertIsNone(procfs.cpu_seconds(1, ROOT))
+
+
+class MemoryTest(unittest.TestCase):
+    def test_rss_split_into_heap_and_file_map(self):
+        self.assertEqual(procfs.memory_kb(9003, ROOT),
+                         {"VmRSS": 8784, "RssAnon": 1580, "RssFile": 7204})
+
+    def test_rss(self):
+        self.assertEqual(procfs.rss_kb(9003, ROOT), 8784)
+
+    def test_gone_process(self):
+        self.assertEqual(procfs.memory_kb(1, ROOT), {})
+        self.assertIsNone(procfs.rss_kb(1, ROOT))
+
+
+class ContextSwitchTest(unittest.TestCase):
+    def test_summed_over_every_thread(self):
+        # voluntary + nonvoluntary of the nine task/*/status files
+        self.assertEqual(procfs.ctx_switches(9003, ROOT), 34135)
+
+    def test_gone_process(self):
+        self.assertIsNone(procfs.ctx_switches(1, ROOT))
+
+
+class MachineTest(unittest.TestCase):
+    def test_busy_is_everything_but_idle_and_iowait(self):
+        # cpu  56261 0 7960 55808 840 0 609 120 0 0
+        busy_ticks = 56261 + 0 + 7960 + 0 + 609 + 120
+        self.assertAlmostEqual(procfs.machine_busy_s(ROOT),
+                               busy_ticks / procfs.CLK_TCK)
+
+    def test_snapshot(self):
+        s = procfs.snapshot(9003, ROOT)
+        self.assertEqual((s.rss_kb, s.ctx_switches), (8784, 34135))
+        self.assertAlmostEqual(s.cpu_s, 77 / procfs.CLK_TCK)
+
+    def test_snapshot_without_pid_has_only_the_machine(self):
+        s = procfs.snapshot(None, ROOT)
+        self.assertEqual((s.cpu_s, s.rss_kb, s.ctx_switches), (None,) * 3)
+        self.assertAlmostEqual(s.busy_s, procfs.machine_busy_s(ROOT))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,87 @@
+"""Samples of a server process and of the machine from /proc: CPU time
+(utime+stime of all threads), VmRSS/RssAnon/RssFile, context switches summed
+over the threads, and the machine's busy time. Every reader returns None
+(or an empty dict) when the process is gone. `root` is /proc except in the
+tests, which read recorded copies."""
+
+import os
+from collections import namedtuple
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PROC = "/proc"
+
+Snapshot = namedtuple("Snapshot", "cpu_s rss_kb ctx_switches busy_s")
+
+
+def stat_cpu_ticks(stat_text):
+    """utime+stime, in clock ticks, from the text of /proc/PID/stat. The
+    command name (field 2) may hold spaces and parentheses, so the fields
+    are counted after its last ')'."""
+    fields = stat_text.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(pid, root=PROC):
+    """utime+stime of a process (all threads), seconds."""
+    try:
+        with open("%s/%d/stat" % (root, pid)) as f:
+            return stat_cpu_ticks(f.read()) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def memory_kb(pid, root=PROC):
+    """VmRSS, RssAnon (heap: actors, documents) and RssFile (mostly LMDB's
+    memory map, reclaimable) of a process, kB."""
+    out = {}
+    try:
+        with open("%s/%d/status" % (root, pid)) as f:
+            for line in f:
+                k = line.split(":", 1)[0]
+                if k in ("VmRSS", "RssAnon", "RssFile"):
+                    out[k] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+def rss_kb(pid, root=PROC):
+    """VmRSS of a process, kB."""
+    return memory_kb(pid, root).get("VmRSS")
+
+
+def ctx_switches(pid, root=PROC):
+    """Context switches (voluntary + involuntary) summed over all threads."""
+    total = 0
+    try:
+        tasks = os.listdir("%s/%d/task" % (root, pid))
+    except OSError:
+        return None
+    for t in tasks:
+        try:
+            with open("%s/%d/task/%s/status" % (root, pid, t)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches",
+                                        "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def machine_busy_s(root=PROC):
+    """Non-idle CPU time of the whole machine since boot (all cpus), seconds:
+    user+nice+system+irq+softirq+steal of /proc/stat's first line."""
+    with open(root + "/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / CLK_TCK
+
+
+def snapshot(pid, root=PROC):
+    """CPU, RSS and context switches of pid (None without a pid), and the
+    machine's busy time: what a slice compares before and after."""
+    if not pid:
+        return Snapshot(None, None, None, machine_busy_s(root))
+    return Snapshot(cpu_seconds(pid, root), rss_kb(pid, root),
+                    ctx_switches(pid, root), machine_busy_s(root))

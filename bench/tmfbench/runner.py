@@ -1,0 +1,509 @@
+"""One benchmark run, start to finish: start the ceiling and the service
+(or use --target), load customers, warm up, run the method check, every
+scenario at every connection count (HTTP-bound ones in ceiling/service
+ABBA pairs behind a noise gate, storage-bound ones right after an LMDB
+ceiling), the open-loop probe and the micro-benchmarks; stop everything
+it started and write results.json, chart.png and report.md."""
+
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+from . import ceilings, perf, procfs, service, wrk
+from .chart import write_chart
+from .common import BENCH_DIR, fmt_mib, log
+from .procs import Procs, pinned
+from .report import METHOD, write_report
+from .results import environment, error_totals, write_json
+from .rows import build_rows
+from .scenarios import HTTP_BOUND
+from .targets import evaluate
+
+# Exit status of a run whose requests failed (without --allow-errors).
+EXIT_ERRORS = 3
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.procs = Procs()
+        self.pin = a.pin and shutil.which("taskset") and os.cpu_count() >= 2
+        self.server_cpus = a.server_cpus if self.pin else None
+        self.client_cpus = a.client_cpus if self.pin else None
+        self.slices = []
+        self.lmdb = []
+        self.micro = None
+        self.openloop = []
+        self.profiles = []
+        self.repeated_pairs = 0
+        self.control = None
+        self.rss = {}
+        self.notes = []
+        self.step = 0
+        self.total_steps = 0
+        self.service_pid = None
+        self.service_proc = None
+        self.service_cmd = None
+        self.service_url = None
+        self.ceiling_pid = None
+        self.ceiling_url = None
+
+    # -- one wrk slice -----------------------------------------------------
+    def wrk(self, url, scenario, conns, seconds, extra=None, server_pid=None,
+            label="", quiet=False, profile=False):
+        """Runs one wrk slice and returns its figures (see wrk.py), sampling
+        server_pid around it; a service slice then waits until the service
+        is idle again."""
+        cmd = pinned(wrk.command(url, scenario, conns, seconds, self.a.timeout,
+                                 int(time.time() * 1000) % 1000000, extra),
+                     self.client_cpus)
+        before = procfs.snapshot(server_pid)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        prof = (perf.start(self.out, scenario, conns, server_pid, seconds)
+                if profile else None)
+        try:
+            out = subprocess.run(cmd, env=wrk.environment(), capture_output=True,
+                                 text=True, timeout=seconds + self.a.timeout + 30)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("wrk did not finish in time: " + " ".join(cmd))
+        finally:
+            if prof:
+                got = perf.finish(prof, self.notes)
+                if got:
+                    self.profiles.append(got)
+        wall = time.monotonic() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after = procfs.snapshot(server_pid)
+        r = wrk.parse_summary(out.stdout)
+        if scenario == "load" and out.returncode == 0 and r is None:
+            # the load script exits wrk itself once it has its customers
+            return {"requests": None, "seconds": wall, "wall": wall}
+        if out.returncode != 0 or r is None:
+            raise RuntimeError("wrk failed (rc %d): %s\n%s%s" % (
+                out.returncode, " ".join(cmd), out.stdout[-2000:],
+                out.stderr[-2000:]))
+        wrk.add_slice_figures(r, scenario, conns)
+        client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        wrk.add_server_figures(r, before, after, client_cpu, wall)
+        r["scenario"] = scenario
+        r["connections"] = conns
+        r["target"] = label
+        if server_pid and label in ("service", "pool"):
+            r["settle_s"] = service.settle(server_pid, self.a.settle_timeout,
+                                           probe_url=url)
+            if r["settle_s"] > 1.0:
+                r["note"] = ("service kept working %.1f s after the slice ended "
+                             "(queued requests)" % r["settle_s"])
+        if not quiet:
+            self.step += 1
+            log(wrk.progress_line(self.step, self.total_steps, r))
+        return r
+
+    # -- ceilings ----------------------------------------------------------
+    def run_lmdb_ceiling(self, tag, batches, scenario=None, conns=None):
+        """Raw durable LMDB commits, run right before a storage-bound slice
+        (same machine state) with batch 1 and batch = its connection count,
+        into a B-tree holding as many rows as the service holds right now
+        (inserting into 200k rows costs several times what inserting into
+        an empty tree does)."""
+        rows = service.row_count(self.service_url)
+        if rows is None:
+            rows = 0
+            note = ("the target did not report X-Total-Count: storage ceilings "
+                    "were measured on an empty LMDB")
+            if note not in self.notes:
+                self.notes.append(note)
+        for d in ceilings.run_lmdb(self.a.bin_dir,
+                                   os.path.join(self.tmp, "lmdb-ceiling"),
+                                   sorted(set(batches)), self.a.lmdb_seconds,
+                                   rows, self.server_cpus):
+            d["pass"] = tag
+            d["scenario"] = scenario
+            d["connections"] = conns
+            self.lmdb.append(d)
+            log("        LMDB ceiling %-14s batch %-4d %9.0f puts/s  commit p50 %.2f ms"
+                "  (%d rows)" % (tag, d["batch"], d["puts_per_s"],
+                                 d["commit_p50_us"] / 1000, d.get("prefill", 0)))
+
+    def start_ceiling_http(self):
+        p, self.ceiling_url = ceilings.start_ceiling_http(
+            self.procs, self.a.bin_dir, self.out, self.server_cpus)
+        self.ceiling_pid = p.pid
+        log("bench: HTTP ceiling at " + self.ceiling_url)
+
+    def start_service(self):
+        self.service_proc, self.service_cmd, self.service_url = \
+            service.start_service(self.procs, self.a,
+                                  os.path.join(self.tmp, "data"), self.out,
+                                  self.server_cpus)
+        self.service_pid = self.service_proc.pid
+
+    def check_service_alive(self):
+        p = self.service_proc
+        if p is not None and p.poll() is not None:
+            raise RuntimeError("the service exited with status %s during the run "
+                               "(see %s)" % (p.returncode,
+                                             os.path.join(self.out, "service.log")))
+
+    def service_rss_kb(self):
+        return procfs.rss_kb(self.service_pid) if self.service_pid else None
+
+    # -- data --------------------------------------------------------------
+    def load(self):
+        """Creates --load customers through the API (names shared by about
+        20 each, for list-filter) and keeps their ids for the scripts."""
+        n = self.a.load
+        self.ids_file = os.path.join(self.tmp, "ids.txt")
+        self.names_file = os.path.join(self.tmp, "names.txt")
+        groups = max(1, n // 20)  # each name shared by ~20 customers
+        with open(self.names_file, "w") as f:
+            for i in range(groups):
+                f.write("Load Customer %04d\n" % i)
+        open(self.ids_file, "w").close()
+        log("bench: loading %d customers (%d distinct names) ..." % (n, groups))
+        r = self.wrk(self.service_url, "load", 32, self.a.load_timeout,
+                     ["names=" + self.names_file, "out=" + self.ids_file,
+                      "count=%d" % n], server_pid=self.service_pid,
+                     label="load", quiet=True)
+        with open(self.ids_file) as f:
+            ids = [line for line in f.read().split("\n") if line]
+        r = {"requests": len(ids), "seconds": r["seconds"],
+             "rps": len(ids) / r["seconds"] if r["seconds"] else 0,
+             "error_total": None, "statuses": r.get("statuses")}
+        log("bench: loaded %d customers in %.1f s (%.0f creates/s incl. wrk start)"
+            % (len(ids), r["seconds"], r["rps"]))
+        self.load_result = r
+        if len(ids) < 0.9 * n:
+            raise RuntimeError("loading created only %d of %d customers "
+                               "(statuses %s)" % (len(ids), n, r["statuses"]))
+        self.rss["after_load"] = self.service_rss_kb()
+
+    def scenario_args(self, s):
+        if s == "create":
+            return ["out=" + self.created_file]
+        if s == "delete":
+            return ["ids=" + self.created_file, "offset=%d" % self.delete_offset]
+        if s == "list-filter":
+            return ["names=" + self.names_file]
+        return ["ids=" + self.ids_file, "names=" + self.names_file]
+
+    def delete_pool_size(self):
+        with open(self.created_file) as f:
+            return sum(1 for line in f if line.strip()) - self.delete_offset
+
+    def ensure_delete_pool(self, c):
+        """Tops up (unmeasured) the ids created by `create` that a delete
+        slice at c connections may consume."""
+        have = self.delete_pool_size()
+        need = int(self.a.duration * (40000 if c > 1 else 4000))
+        for _ in range(4):
+            if have >= need:
+                break
+            log("bench: delete pool has %d ids, creating more (unmeasured) ..."
+                % have)
+            self.wrk(self.service_url, "create", 64, self.a.duration,
+                     ["out=" + self.created_file], server_pid=self.service_pid,
+                     label="pool", quiet=True)
+            have = self.delete_pool_size()
+
+    # -- main --------------------------------------------------------------
+    def plan_steps(self):
+        n = 0
+        for s in self.a.scenarios:
+            per = self.a.pairs * 2 if s in HTTP_BOUND else 1
+            n += per * len(self.a.connections)
+        self.total_steps = n
+
+    def run(self):
+        """The whole run; returns the exit status."""
+        a = self.a
+        stamp = dt.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        self.out = a.out or os.path.join(BENCH_DIR, "results", stamp)
+        os.makedirs(self.out, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(prefix="tmf629-bench-", dir=a.tmp_dir)
+        self.started = dt.datetime.utcnow()
+        self.plan_steps()
+        log("bench: results -> %s; pinning: %s" % (
+            self.out, "server cpu %s, wrk cpu %s" % (self.server_cpus,
+                                                     self.client_cpus)
+            if self.pin else "off"))
+        try:
+            if not a.skip_micro:
+                self.run_micro()
+            self.start_ceiling_http()
+            if a.target:
+                self.service_url = a.target.rstrip("/")
+                self.service_pid = a.target_pid
+                log("bench: target %s (not started by bench)" % self.service_url)
+            else:
+                self.start_service()
+            self.rss["start"] = self.service_rss_kb()
+            self.load()
+            # warm-up (unmeasured): every loaded customer is touched
+            self.wrk(self.service_url, "get", 16, min(2.0, a.duration),
+                     ["ids=" + self.ids_file], label="warmup", quiet=True)
+            self.wrk(self.ceiling_url, "get", 16, 1.0,
+                     ["ids=" + self.ids_file], label="warmup", quiet=True)
+            if a.control:
+                self.run_control()
+            self.created_file = os.path.join(self.tmp, "created.txt")
+            open(self.created_file, "w").close()
+            self.delete_offset = 0
+            for s in a.scenarios:
+                self.run_scenario(s)
+                if s == "get" and a.openloop:
+                    self.run_openloop()
+            self.rss["end"] = self.service_rss_kb()
+            if a.idle_wait > 0 and self.service_pid:
+                self.idle_wait()
+        finally:
+            self.procs.stop_all()
+            if not a.keep_tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.finished = dt.datetime.utcnow()
+        return self.write_outputs()
+
+    def idle_wait(self):
+        """Leaves the service idle for --idle-wait seconds (passivation),
+        then samples its memory again."""
+        a = self.a
+        log("bench: idle for %.0f s (passivation), then RSS again ..." % a.idle_wait)
+        time.sleep(a.idle_wait)
+        self.rss["after_idle"] = procfs.rss_kb(self.service_pid)
+        self.rss["after_idle_detail"] = procfs.memory_kb(self.service_pid)
+        self.rss["idle_wait_s"] = a.idle_wait
+        log("bench: RSS %s -> %s MiB after %.0f s idle" % (
+            fmt_mib(self.rss["end"]), fmt_mib(self.rss["after_idle"]),
+            a.idle_wait))
+
+    def run_pair(self, s, c, args, i, profile=False, service_url=None,
+                 service_pid=None, label="service"):
+        """One ceiling slice and one service slice back to back (order
+        alternates with i: ABBA). Repeated (bounded) when other processes
+        used more than --noise-gate cores during either slice."""
+        a = self.a
+        service_url = service_url or self.service_url
+        service_pid = service_pid or self.service_pid
+        for attempt in range(a.noise_retries + 1):
+            order = ["ceiling", "service"] if i % 2 == 0 else ["service", "ceiling"]
+            res = {}
+            for who in order:
+                if who == "ceiling":
+                    res[who] = self.wrk(self.ceiling_url, s, c, a.duration, args,
+                                        server_pid=self.ceiling_pid, label="ceiling")
+                else:
+                    res[who] = self.wrk(service_url, s, c, a.duration, args,
+                                        server_pid=service_pid, label=label,
+                                        profile=profile and attempt == 0)
+            noise = max(r["other_cores_busy"] or 0 for r in res.values())
+            if noise <= a.noise_gate:
+                break
+            if attempt < a.noise_retries:
+                self.repeated_pairs += 1
+                self.total_steps += 2
+                log("bench: other processes used %.2f cores during this pair "
+                    "(gate %.2f): repeating it" % (noise, a.noise_gate))
+            else:
+                res["service"]["note"] = "; ".join(filter(None, [
+                    res["service"].get("note"),
+                    "other processes used %.2f cores during the pair" % noise]))
+        return res
+
+    def run_control(self):
+        """Method check: a second, identical ceiling server measured exactly
+        like the service. Its ratio should be 1.0; the spread is the noise."""
+        c = min(self.a.connections, key=lambda x: abs(x - 64))
+        p, url = ceilings.start_ceiling_http(
+            self.procs, self.a.bin_dir, self.out, self.server_cpus,
+            name="ceiling_http_control", log_name="ceiling_control.log")
+        ratios = []
+        self.total_steps += 2 * self.a.pairs
+        for i in range(self.a.pairs):
+            res = self.run_pair("get", c, ["ids=" + self.ids_file], i,
+                                service_url=url, service_pid=p.pid,
+                                label="control")
+            if res["ceiling"]["rps"] > 0:
+                ratios.append(res["service"]["rps"] / res["ceiling"]["rps"])
+        self.procs.stop(p)
+        self.control = {"connections": c, "ratios": ratios,
+                        "median": statistics.median(ratios) if ratios else None}
+        log("bench: method check: ceiling vs identical ceiling at c=%d: ratio %s"
+            % (c, ", ".join("%.3f" % r for r in ratios)))
+
+    def run_scenario(self, s):
+        """Scenario s at every connection count, with the service's memory
+        before and after."""
+        self.check_service_alive()
+        a = self.a
+        prof_c = (min(a.connections, key=lambda c: abs(c - a.perf_connections))
+                  if a.perf else None)
+        rss_before = self.service_rss_kb()
+        mem_before = procfs.memory_kb(self.service_pid) if self.service_pid else {}
+        for c in a.connections:
+            if s == "delete":
+                self.ensure_delete_pool(c)
+            args = self.scenario_args(s)
+            if s in HTTP_BOUND:
+                self.run_http_point(s, c, args, profile=(c == prof_c))
+            else:
+                self.run_storage_point(s, c, args, profile=(c == prof_c))
+        self.check_service_alive()
+        rss_after = self.service_rss_kb()
+        mem_after = procfs.memory_kb(self.service_pid) if self.service_pid else {}
+        self.rss[s] = {"before_kb": rss_before, "after_kb": rss_after,
+                       "anon_before_kb": mem_before.get("RssAnon"),
+                       "anon_after_kb": mem_after.get("RssAnon"),
+                       "file_after_kb": mem_after.get("RssFile")}
+        if self.service_pid:
+            log("bench: %s: service RSS %s -> %s MiB" % (
+                s, fmt_mib(rss_before), fmt_mib(rss_after)))
+
+    def run_http_point(self, s, c, args, profile):
+        """--pairs ceiling/service pairs; every service slice keeps the
+        per-pair ratios of its point."""
+        pair_ratios, svc, ceil = [], [], []
+        for i in range(self.a.pairs):
+            res = self.run_pair(s, c, args, i, profile=profile and i == 0)
+            svc.append(res["service"])
+            ceil.append(res["ceiling"])
+            if res["ceiling"]["rps"] > 0:
+                pair_ratios.append(res["service"]["rps"] / res["ceiling"]["rps"])
+        self.slices.extend(ceil)
+        for r in svc:
+            r["pair_ratios"] = pair_ratios
+            self.slices.append(r)
+
+    def run_storage_point(self, s, c, args, profile):
+        """The LMDB ceiling at batch 1 and c, then one service slice."""
+        self.run_lmdb_ceiling("%s c=%d" % (s, c), [1, c], s, c)
+        r = self.wrk(self.service_url, s, c, self.a.duration, args,
+                     server_pid=self.service_pid, label="service",
+                     profile=profile)
+        if s == "delete":
+            self.delete_offset += sum(x.get("consumed", 0) for x in r["extra"])
+            if r.get("stopped_early_active_s"):
+                r["note"] = "; ".join(filter(None, [
+                    r.get("note"),
+                    "delete pool used up after %.2f s" % r["seconds"]]))
+        self.slices.append(r)
+
+    def run_openloop(self):
+        """Constant-rate GETs (bench/openloop) at fractions of the closed-loop
+        get throughput: latency from the INTENDED send time."""
+        exe = os.path.join(self.a.bin_dir, "openloop")
+        if not os.access(exe, os.X_OK):
+            self.notes.append("openloop not built; open-loop probe skipped")
+            return
+        u = urllib.parse.urlparse(self.service_url)
+        for c in self.a.connections:
+            if c < 2:
+                continue
+            svc = [r for r in self.slices if r["scenario"] == "get"
+                   and r["connections"] == c and r["target"] == "service"]
+            if not svc:
+                continue
+            closed = statistics.median(r["rps"] for r in svc)
+            for frac in self.a.openloop:
+                rate = max(100.0, closed * frac)
+                cmd = pinned([exe, "--host", u.hostname, "--port", str(u.port),
+                              "--base", u.path, "--ids", self.ids_file,
+                              "--connections", str(c), "--rate", "%.0f" % rate,
+                              "--seconds", "%.1f" % self.a.duration],
+                             self.client_cpus)
+                cpu0 = procfs.cpu_seconds(self.service_pid) if self.service_pid else None
+                out = subprocess.run(cmd, capture_output=True, text=True,
+                                     timeout=self.a.duration + 30)
+                cpu1 = procfs.cpu_seconds(self.service_pid) if self.service_pid else None
+                if out.returncode != 0 or not out.stdout.startswith("{"):
+                    self.notes.append("openloop failed: " + out.stderr[-300:])
+                    return
+                d = json.loads(out.stdout)
+                d["fraction_of_closed_loop"] = frac
+                d["closed_loop_rps"] = closed
+                d["scenario"] = "get"
+                d["server_cpu_us_per_req"] = (
+                    1e6 * (cpu1 - cpu0) / d["completed"]
+                    if cpu0 is not None and cpu1 is not None and d["completed"] else None)
+                self.openloop.append(d)
+                li = d["latency_from_intended_us"]
+                log("        open loop   get c=%-4d %9.0f req/s offered (%.0f%% of "
+                    "closed loop): p50 %.2f ms, p99 %.2f ms from intended send, "
+                    "errors %d" % (c, rate, frac * 100, li["p50"] / 1000,
+                                   li["p99"] / 1000,
+                                   d["non2xx"] + d["socket_errors"] + d["unfinished"]))
+
+    def run_micro(self):
+        """bench/micro_bench (Google Benchmark), its JSON kept for the report."""
+        exe = os.path.join(self.a.bin_dir, "micro_bench")
+        if not os.access(exe, os.X_OK):
+            self.notes.append("micro_bench not built; micro-benchmarks skipped")
+            log("bench: micro_bench not built, skipping micro-benchmarks")
+            return
+        log("bench: micro-benchmarks ...")
+        out = subprocess.run(pinned([exe, "--benchmark_format=json",
+                                     "--benchmark_min_time=%s" % self.a.micro_min_time],
+                                    self.server_cpus),
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            self.notes.append("micro_bench failed: " + out.stderr[-500:])
+            log("bench: micro_bench failed: " + out.stderr[-500:])
+            return
+        self.micro = json.loads(out.stdout)
+
+    # -- outputs -----------------------------------------------------------
+    def write_outputs(self):
+        """results.json, chart.png and report.md; prints the report; returns
+        the exit status (EXIT_ERRORS when requests failed)."""
+        rows = build_rows(self.slices, self.lmdb, self.a.scenarios,
+                          self.a.connections)
+        targets = evaluate(rows, self.openloop, self.a.scenarios,
+                           self.a.connections,
+                           rss=self.rss if self.service_pid else None)
+        errors, ceil_errors = error_totals(rows, self.openloop, self.slices)
+        result = {
+            "started": self.started.isoformat() + "Z",
+            "finished": self.finished.isoformat() + "Z",
+            "environment": environment(),
+            "options": dict(vars(self.a)),
+            "method": METHOD,
+            "service_url": self.service_url,
+            "service_cmd": self.service_cmd,
+            "pinning": {"server_cpus": self.server_cpus,
+                        "client_cpus": self.client_cpus},
+            "lmdb_ceiling": self.lmdb,
+            "load": {k: self.load_result[k] for k in ("requests", "rps", "seconds",
+                                                      "error_total")},
+            "rows": rows,
+            "slices": self.slices,
+            "rss_kb": self.rss,
+            "targets": targets,
+            "errors_total": errors,
+            "ceiling_errors_total": ceil_errors,
+            "micro": self.micro,
+            "openloop": self.openloop,
+            "profiles": self.profiles,
+            "control": self.control,
+            "repeated_pairs": self.repeated_pairs,
+            "notes": self.notes,
+        }
+        write_json(self.out, result)
+        chart = write_chart(self.out, rows, self.a.scenarios)
+        write_report(self.out, result, rows, targets, errors, ceil_errors, chart)
+        log("")
+        with open(os.path.join(self.out, "report.md")) as f:
+            sys.stdout.write(f.read())
+        log("\nbench: report %s" % os.path.join(self.out, "report.md"))
+        if errors or ceil_errors:
+            log("\n!!! THIS RUN HAD ERRORS: %d failed requests against the service, "
+                "%d against the ceiling (see report) !!!" % (errors, ceil_errors))
+            return 0 if self.a.allow_errors else EXIT_ERRORS
+        return 0
