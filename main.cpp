@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
@@ -67,6 +68,37 @@ void use_batch_scheduling() {
     tmf::log::warning(std::string{"cannot use SCHED_BATCH: "}
                       + std::strerror(errno) + "; continuing with normal "
                       "scheduling");
+}
+
+/// Descriptors kept free of HTTP connections: LMDB, CAF, logs, the
+/// gently closed refused connections (http/guarded_socket.cpp) and
+/// outbound connections.
+constexpr uint64_t reserved_descriptors = 256;
+
+/// Raises the descriptor limit to its hard maximum and returns how many
+/// parallel HTTP connections fit below it: `wanted`, or fewer (logged) so
+/// that accepting a connection can never run out of descriptors.
+size_t fit_connections(size_t wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return wanted;
+  if (rl.rlim_cur != rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur == RLIM_INFINITY)
+    return wanted;
+  auto limit = static_cast<uint64_t>(rl.rlim_cur);
+  auto fits = limit > 2 * reserved_descriptors ? limit - reserved_descriptors
+                                               : limit / 2;
+  if (fits == 0 || wanted <= fits)
+    return wanted;
+  tmf::log::warning("tmf.max-connections " + std::to_string(wanted)
+                    + " does not fit the descriptor limit "
+                    + std::to_string(limit) + "; serving at most "
+                    + std::to_string(fits) + " connections");
+  return static_cast<size_t>(fits);
 }
 
 int fail(const std::string& line) {
@@ -177,8 +209,19 @@ int main(int argc, char** argv) {
   hs.base_path = s.base_path;
   hs.io_threads = s.io_threads;
   hs.max_body_size = s.max_body_size;
-  hs.default_limit = s.default_limit;
-  hs.max_limit = s.max_limit;
+  hs.max_json_depth = s.max_json_depth;
+  hs.max_url_size = s.max_url_size;
+  hs.max_header_size = s.max_header_size;
+  hs.max_header_count = s.max_header_count;
+  hs.max_connections = fit_connections(s.max_connections);
+  hs.max_buffered_bytes = s.max_buffered_bytes;
+  hs.limits.default_limit = s.default_limit;
+  hs.limits.max_limit = s.max_limit;
+  hs.limits.max_filters = s.max_filters;
+  hs.limits.max_filter_values = s.max_filter_values;
+  hs.limits.max_sort_keys = s.max_sort_keys;
+  hs.limits.max_fields = s.max_fields;
+  hs.limits.max_regex_length = s.max_regex_length;
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
   std::unique_ptr<tmf::http::server> http;

@@ -29,6 +29,26 @@ config::config() {
     .add(max_body_size, "max-body-size", "largest request body, e.g. 1MiB")
     .add(default_limit, "default-limit", "page size when limit is absent")
     .add(max_limit, "max-limit", "largest accepted limit")
+    .add(max_json_depth, "max-json-depth",
+         "deepest nesting of arrays and objects in a request body (1..256)")
+    .add(max_url_size, "max-url-size",
+         "longest request target (path and query), e.g. 8KiB; longer: 414")
+    .add(max_header_size, "max-header-size",
+         "longest header field name or value, e.g. 8KiB; longer: 431")
+    .add(max_header_count, "max-header-count",
+         "most header fields of a request; more: 431")
+    .add(max_connections, "max-connections",
+         "parallel HTTP connections; more wait in the listen backlog")
+    .add(max_buffered_bytes, "max-buffered-bytes",
+         "bytes of partly received requests over all connections, e.g. "
+         "64MiB; past it a connection is answered 503")
+    .add(max_filters, "max-filters", "filter terms of a list query")
+    .add(max_filter_values, "max-filter-values",
+         "values of all filter terms of a list query together")
+    .add(max_sort_keys, "max-sort-keys", "sort keys of a list query")
+    .add(max_fields, "max-fields", "names in fields=")
+    .add(max_regex_length, "max-regex-length",
+         "bytes of one .regex pattern")
     .add(request_timeout, "request-timeout",
          "answer 504 when an actor has not answered by then")
     .add(idle_timeout, "idle-timeout",
@@ -103,6 +123,61 @@ bool valid_public_url(const std::string& url) {
 
 } // namespace
 
+namespace {
+
+/// Checks `value` in [lo, hi] for key `name`; sets `out` when it is.
+template <class T>
+std::string in_range(const char* name, int64_t value, int64_t lo, int64_t hi,
+                     T& out) {
+  if (value < lo || value > hi)
+    return std::string{"tmf."} + name + ": must be between "
+           + std::to_string(lo) + " and " + std::to_string(hi);
+  out = static_cast<T>(value);
+  return {};
+}
+
+/// Checks a byte size `text` in [lo, hi] for key `name`.
+template <class T>
+std::string size_in_range(const char* name, const std::string& text,
+                          uint64_t lo, uint64_t hi, T& out) {
+  uint64_t value = 0;
+  if (!parse_byte_size(text, value) || value < lo || value > hi)
+    return std::string{"tmf."} + name + ": '" + text
+           + "' must be a size between " + std::to_string(lo) + " and "
+           + std::to_string(hi) + " bytes, e.g. 8KiB";
+  out = static_cast<T>(value);
+  return {};
+}
+
+} // namespace
+
+std::string config::validate_caps(settings& out) const {
+  for (auto msg :
+       {in_range("max-json-depth", max_json_depth, 1, 256, out.max_json_depth),
+        size_in_range("max-url-size", max_url_size, 256, 1 << 20,
+                      out.max_url_size),
+        size_in_range("max-header-size", max_header_size, 256, 64 << 10,
+                      out.max_header_size),
+        in_range("max-header-count", max_header_count, 4, 1000,
+                 out.max_header_count),
+        in_range("max-connections", max_connections, 1, 1 << 20,
+                 out.max_connections),
+        size_in_range("max-buffered-bytes", max_buffered_bytes, 1 << 20,
+                      uint64_t{1} << 40, out.max_buffered_bytes),
+        in_range("max-filters", max_filters, 1, 1000, out.max_filters),
+        in_range("max-filter-values", max_filter_values, 1, 10000,
+                 out.max_filter_values),
+        in_range("max-sort-keys", max_sort_keys, 1, 100, out.max_sort_keys),
+        in_range("max-fields", max_fields, 1, 1000, out.max_fields),
+        in_range("max-regex-length", max_regex_length, 1, 4096,
+                 out.max_regex_length)})
+    if (!msg.empty())
+      return msg;
+  if (out.max_buffered_bytes < out.max_body_size)
+    return "tmf.max-buffered-bytes: must be at least tmf.max-body-size";
+  return {};
+}
+
 std::string config::validate(settings& out) const {
   auto positive = [](caf::timespan x) { return x.count() > 0; };
   if (address.empty())
@@ -153,6 +228,8 @@ std::string config::validate(settings& out) const {
   if (default_limit < 1 || default_limit > max_limit)
     return "tmf.default-limit: must be between 1 and tmf.max-limit";
   out.default_limit = static_cast<uint64_t>(default_limit);
+  if (auto msg = validate_caps(out); !msg.empty())
+    return msg;
   if (!positive(request_timeout))
     return "tmf.request-timeout: must be positive";
   if (request_timeout > std::chrono::minutes(5))
@@ -199,6 +276,17 @@ std::string describe(const settings& s) {
          + " max-body-size=" + std::to_string(s.max_body_size)
          + " default-limit=" + std::to_string(s.default_limit)
          + " max-limit=" + std::to_string(s.max_limit)
+         + " max-json-depth=" + std::to_string(s.max_json_depth)
+         + " max-url-size=" + std::to_string(s.max_url_size)
+         + " max-header-size=" + std::to_string(s.max_header_size)
+         + " max-header-count=" + std::to_string(s.max_header_count)
+         + " max-connections=" + std::to_string(s.max_connections)
+         + " max-buffered-bytes=" + std::to_string(s.max_buffered_bytes)
+         + " max-filters=" + std::to_string(s.max_filters)
+         + " max-filter-values=" + std::to_string(s.max_filter_values)
+         + " max-sort-keys=" + std::to_string(s.max_sort_keys)
+         + " max-fields=" + std::to_string(s.max_fields)
+         + " max-regex-length=" + std::to_string(s.max_regex_length)
          + " request-timeout=" + ms(s.request_timeout)
          + " idle-timeout=" + ms(s.idle_timeout)
          + " shutdown-timeout=" + ms(s.shutdown_timeout)

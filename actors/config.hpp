@@ -28,6 +28,17 @@ struct settings {
   uint64_t max_body_size = 0;
   uint64_t default_limit = 100;
   uint64_t max_limit = 1000;
+  size_t max_json_depth = 32;     ///< deeper request bodies: 400
+  size_t max_url_size = 8192;     ///< longer request targets: 414
+  size_t max_header_size = 8192;  ///< longer header names/values: 431
+  size_t max_header_count = 100;  ///< more header fields: 431
+  size_t max_connections = 1024;  ///< parallel HTTP connections
+  uint64_t max_buffered_bytes = 0; ///< partly received requests, all
+  size_t max_filters = 20;        ///< filter terms of a list query
+  size_t max_filter_values = 100; ///< values of all filter terms
+  size_t max_sort_keys = 8;       ///< sort keys of a list query
+  size_t max_fields = 64;         ///< fields= names
+  size_t max_regex_length = 256;  ///< bytes of one .regex pattern
   caf::timespan request_timeout{};
   caf::timespan idle_timeout{};
   caf::timespan shutdown_timeout{};
@@ -52,6 +63,17 @@ struct config : caf::actor_system_config {
   std::string max_body_size = "1MiB";
   int64_t default_limit = 100;
   int64_t max_limit = 1000;
+  int64_t max_json_depth = 32;
+  std::string max_url_size = "8KiB";
+  std::string max_header_size = "8KiB";
+  int64_t max_header_count = 100;
+  int64_t max_connections = 1024;
+  std::string max_buffered_bytes = "64MiB";
+  int64_t max_filters = 20;
+  int64_t max_filter_values = 100;
+  int64_t max_sort_keys = 8;
+  int64_t max_fields = 64;
+  int64_t max_regex_length = 256;
   caf::timespan request_timeout = std::chrono::seconds(5);
   caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan shutdown_timeout = std::chrono::seconds(5);
@@ -69,6 +91,11 @@ struct config : caf::actor_system_config {
   /// Checks every value; on success fills `out` and returns an empty string,
   /// else returns one line naming the bad key and why.
   std::string validate(settings& out) const;
+
+private:
+  /// The caps on what a client controls (max-json-depth ... max-regex-
+  /// length); part of `validate`.
+  std::string validate_caps(settings& out) const;
 };
 
 /// Parses a byte size: a positive integer with an optional unit (B, KiB,

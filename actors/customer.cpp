@@ -11,6 +11,7 @@
 #include "domain/customer_fields.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_rules.hpp"
+#include "domain/json_body.hpp"
 #include "domain/stored_text.hpp"
 
 namespace tmf {
@@ -41,20 +42,19 @@ caf::error no_such_customer(const std::string& id) {
   return caf::make_error(errc::not_found, "no customer with id " + id);
 }
 
-/// Makes sure `st.doc` holds the parsed stored text.
-bool ensure_parsed(customer_state& st) {
-  if (!st.parsed) {
-    st.doc = nlohmann::json::parse(st.text, nullptr, false);
-    if (st.doc.is_discarded())
-      return false;
-    st.parsed = true;
-  }
-  return true;
-}
-
-caf::error corrupt(const std::string& id) {
-  return caf::make_error(errc::store_failed,
-                         "stored customer " + id + " is not valid JSON");
+/// Makes sure `st.doc` holds the parsed stored text; the error when it
+/// cannot be parsed (corrupt, or nested deeper than any text this build
+/// stores: such a customer can still be read whole and deleted).
+std::optional<caf::error> ensure_parsed(customer_state& st) {
+  if (st.parsed)
+    return std::nullopt;
+  std::string error;
+  if (!domain::parse_json(st.text, domain::max_stored_depth, st.doc, error))
+    return caf::make_error(errc::store_failed,
+                           "stored customer " + st.id + " " + error
+                             + "; it can be read whole or deleted");
+  st.parsed = true;
+  return std::nullopt;
 }
 
 /// The top-level members a merge patch touches, as they were before it:
@@ -128,14 +128,6 @@ void write_then(self_ptr self, store_write w,
   write_then(self, std::move(w), std::move(rp), std::move(on_ok), [] {});
 }
 
-/// Counts a request (the router compares counts before passivating) and
-/// returns the not-found error when the customer does not exist.
-std::optional<caf::error> accept(customer_state& st) {
-  ++st.handled;
-  if (!st.exists)
-    return no_such_customer(st.id);
-  return std::nullopt;
-}
 
 /// Adds to `w` the index entries that differ between `old_terms` and the
 /// terms of `after`.
@@ -154,13 +146,160 @@ void diff_index(const std::vector<std::string>& old_terms,
       w.index_remove.emplace_back(domain::index_key(t, id));
 }
 
-/// Offers the router to passivate this actor (when it asks); the router
-/// agrees only when it has forwarded no message that this actor has not
-/// handled yet.
+/// Offers the router to passivate this actor (when it asks, or when the
+/// customer does not exist); the router agrees only when it has forwarded
+/// no message that this actor has not handled yet.
 void report_idle(self_ptr self) {
   auto& st = self->state;
   if (!st.writing)
     self->send(st.env.router, idle_atom_v, st.id, st.handled);
+}
+
+/// Counts a request (the router compares counts before passivating) and
+/// returns the not-found error when the customer does not exist; an actor
+/// without a customer offers to passivate at once, so that requests for
+/// unknown ids leave nothing resident.
+std::optional<caf::error> accept(self_ptr self) {
+  auto& st = self->state;
+  ++st.handled;
+  if (st.exists)
+    return std::nullopt;
+  report_idle(self);
+  return no_such_customer(st.id);
+}
+
+// -- handlers -----------------------------------------------------------------
+
+caf::result<customer_doc> create(self_ptr self, const std::string& body,
+                                 std::vector<std::string>& terms) {
+  auto& st = self->state;
+  ++st.handled;
+  if (st.exists)
+    return caf::make_error(errc::conflict,
+                           "customer " + st.id + " already exists");
+  auto rp = self->make_response_promise<customer_doc>();
+  st.pending_text = domain::with_id(st.id, body);
+  write_then(
+    self,
+    store_write{store_write::insert, st.id, st.pending_text, 0,
+                domain::index_keys(std::move(terms), st.id), {}},
+    rp,
+    [=](uint64_t version) {
+      auto& st = self->state;
+      st.exists = true;
+      st.version = version;
+      st.text = std::move(st.pending_text);
+      st.parsed = false;
+      return st.current();
+    },
+    [=] { report_idle(self); });
+  return rp;
+}
+
+caf::result<customer_doc> retrieve(self_ptr self) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  return self->state.current();
+}
+
+caf::result<customer_doc>
+retrieve_fields(self_ptr self, const std::vector<std::string>& fields) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  auto& st = self->state;
+  if (auto err = ensure_parsed(st))
+    return std::move(*err);
+  return customer_doc{
+    st.id, st.version,
+    domain::id_first_text(domain::select_fields(st.doc, fields))};
+}
+
+/// The merge patch `patch_text` of customer `id`, parsed, without `id` and
+/// `href` (http/ has checked that `href`, if present, names this customer;
+/// `id` may only repeat the customer's own).
+caf::expected<nlohmann::json> read_patch(const std::string& id,
+                                         const std::string& patch_text) {
+  nlohmann::json patch;
+  std::string error;
+  if (!domain::parse_json(patch_text, domain::max_stored_depth, patch, error)
+      || !patch.is_object())
+    return caf::make_error(errc::invalid,
+                           "the patch " + (error.empty()
+                                             ? std::string{"is not a JSON "
+                                                           "object"}
+                                             : error));
+  if (auto i = patch.find("id"); i != patch.end()) {
+    if (*i != id)
+      return caf::make_error(errc::invalid,
+                             std::string{"id: cannot be changed"});
+    patch.erase(i);
+  }
+  patch.erase("href");
+  return patch;
+}
+
+caf::result<customer_doc> patch(self_ptr self,
+                                const std::string& patch_text) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  auto& st = self->state;
+  auto patch = read_patch(st.id, patch_text);
+  if (!patch)
+    return std::move(patch.error());
+  if (auto err = ensure_parsed(st))
+    return std::move(*err);
+  // The patch is applied to the document in place; `undo` puts the
+  // touched members back when it is refused or its write fails.
+  auto old_terms = domain::index_terms(st.doc);
+  auto undo = std::make_shared<undo_log>(st.doc, *patch);
+  auto refuse = [&](std::string msg) {
+    undo->restore(st.doc);
+    return caf::make_error(errc::invalid, std::move(msg));
+  };
+  if (auto msg = domain::apply_merge_patch(st.doc, *patch))
+    return refuse(std::move(*msg));
+  if (auto msg = domain::check_customer(st.doc))
+    return refuse(std::move(*msg));
+  if (!undo->changed(st.doc))
+    return st.current(); // nothing changed: no write, same version
+  store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
+                st.version, {}, {}};
+  diff_index(old_terms, st.doc, st.id, w);
+  auto rp = self->make_response_promise<customer_doc>();
+  st.pending_text = w.json;
+  write_then(
+    self, std::move(w), rp,
+    [=](uint64_t version) {
+      auto& st = self->state;
+      st.version = version;
+      st.text = std::move(st.pending_text);
+      return st.current();
+    },
+    [=] { undo->restore(self->state.doc); });
+  return rp;
+}
+
+caf::result<bool> erase(self_ptr self) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  auto& st = self->state;
+  // The index terms come from the text without parsing the document.
+  auto terms = domain::index_terms_of_text(st.text);
+  auto rp = self->make_response_promise<bool>();
+  write_then(self,
+             store_write{store_write::erase, st.id, {}, st.version, {},
+                         domain::index_keys(std::move(terms), st.id)},
+             rp, [=](uint64_t) {
+               auto& st = self->state;
+               st.exists = false;
+               st.version = 0;
+               st.text.clear();
+               st.doc = nullptr;
+               st.parsed = false;
+               report_idle(self);
+               return true;
+             });
+  return rp;
 }
 
 customer_actor::behavior_type
@@ -183,111 +322,16 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         });
   }
   return {
-    [=](create_atom, std::string& body,
-        std::vector<std::string>& terms) -> caf::result<customer_doc> {
-      auto& st = self->state;
-      ++st.handled;
-      if (st.exists)
-        return caf::make_error(errc::conflict, "customer " + st.id
-                                                 + " already exists");
-      auto rp = self->make_response_promise<customer_doc>();
-      st.pending_text = domain::with_id(st.id, body);
-      write_then(self,
-                 store_write{store_write::insert, st.id, st.pending_text, 0,
-                             domain::index_keys(std::move(terms), st.id), {}},
-                 rp, [=](uint64_t version) {
-                   auto& st = self->state;
-                   st.exists = true;
-                   st.version = version;
-                   st.text = std::move(st.pending_text);
-                   st.parsed = false;
-                   return st.current();
-                 });
-      return rp;
+    [=](create_atom, const std::string& body,
+        std::vector<std::string>& terms) { return create(self, body, terms); },
+    [=](retrieve_atom) { return retrieve(self); },
+    [=](retrieve_atom, const std::vector<std::string>& fields) {
+      return retrieve_fields(self, fields);
     },
-    [=](retrieve_atom) -> caf::result<customer_doc> {
-      auto& st = self->state;
-      if (auto err = accept(st))
-        return std::move(*err);
-      return st.current();
+    [=](patch_atom, const std::string& patch_text) {
+      return patch(self, patch_text);
     },
-    [=](retrieve_atom, const std::vector<std::string>& fields)
-      -> caf::result<customer_doc> {
-      auto& st = self->state;
-      if (auto err = accept(st))
-        return std::move(*err);
-      if (!ensure_parsed(st))
-        return corrupt(st.id);
-      return customer_doc{st.id, st.version,
-                          domain::id_first_text(
-                            domain::select_fields(st.doc, fields))};
-    },
-    [=](patch_atom, const std::string& patch_text)
-      -> caf::result<customer_doc> {
-      auto& st = self->state;
-      if (auto err = accept(st))
-        return std::move(*err);
-      auto patch = nlohmann::json::parse(patch_text, nullptr, false);
-      if (patch.is_discarded())
-        return caf::make_error(errc::invalid,
-                               std::string{"the patch is not valid JSON"});
-      if (!ensure_parsed(st))
-        return corrupt(st.id);
-      // The patch is applied to the document in place; `undo` puts the
-      // touched members back when it is refused or its write fails.
-      auto old_terms = domain::index_terms(st.doc);
-      auto undo = std::make_shared<undo_log>(st.doc, patch);
-      auto refuse = [&](std::string msg) {
-        undo->restore(st.doc);
-        return caf::make_error(errc::invalid, std::move(msg));
-      };
-      if (auto msg = domain::apply_merge_patch(st.doc, patch))
-        return refuse(std::move(*msg));
-      auto id_it = st.doc.find("id");
-      if (id_it == st.doc.end() || *id_it != st.id)
-        return refuse("id: cannot be changed");
-      if (auto msg = domain::check_customer(st.doc))
-        return refuse(std::move(*msg));
-      if (!undo->changed(st.doc))
-        return st.current(); // nothing changed: no write, same version
-      // Stored texts always start with the id (http/ reads it from there).
-      store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
-                    st.version, {}, {}};
-      diff_index(old_terms, st.doc, st.id, w);
-      auto rp = self->make_response_promise<customer_doc>();
-      st.pending_text = w.json;
-      write_then(
-        self, std::move(w), rp,
-        [=](uint64_t version) {
-          auto& st = self->state;
-          st.version = version;
-          st.text = std::move(st.pending_text);
-          return st.current();
-        },
-        [=] { undo->restore(self->state.doc); });
-      return rp;
-    },
-    [=](erase_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      if (auto err = accept(st))
-        return std::move(*err);
-      if (!ensure_parsed(st))
-        return corrupt(st.id);
-      auto rp = self->make_response_promise<bool>();
-      write_then(self,
-                 store_write{store_write::erase, st.id, {}, st.version, {},
-                             domain::index_keys(domain::index_terms(st.doc), st.id)},
-                 rp, [=](uint64_t) {
-                   auto& st = self->state;
-                   st.exists = false;
-                   st.version = 0;
-                   st.text.clear();
-                   st.doc = nullptr;
-                   st.parsed = false;
-                   return true;
-                 });
-      return rp;
-    },
+    [=](erase_atom) { return erase(self); },
     [=](passivate_atom) { report_idle(self); },
   };
 }

@@ -18,6 +18,7 @@
 
 #include "actors/customer.hpp"
 #include "domain/customer_id.hpp"
+#include "domain/customer_index.hpp"
 
 namespace tmf {
 
@@ -189,7 +190,11 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       return self->delegate(owner(self, id), a);
     },
     [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
+      // Point queries take the loader's lane: they never wait behind a
+      // scan, which may hold a list reader until the request timeout.
       auto& st = self->state;
+      if (st.cfg.loader && domain::is_point_query(q))
+        return self->delegate(st.cfg.loader, a, std::move(q));
       auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
       return self->delegate(reader, a, std::move(q));
     },

@@ -18,8 +18,9 @@ namespace tmf {
 struct router_config {
   store_writer_actor writer;
   std::vector<store_reader_actor> readers; ///< list queries; at least one
-  /// Loads of customer documents (point reads). A separate reader keeps
-  /// them from waiting behind list scans; when unset, the readers load.
+  /// Loads of customer documents and list queries answered by key lookups
+  /// (domain::is_point_query). A separate reader keeps them from waiting
+  /// behind list scans; when unset, the readers do this work too.
   store_reader_actor loader;
   /// Customers unused this long are asked to passivate (checked by one
   /// router timer, at half this period).

@@ -15,6 +15,7 @@
 #include "domain/customer_fields.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_query.hpp"
+#include "domain/json_body.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace tmf {
@@ -47,58 +48,6 @@ const filter_term* indexed_term(const list_query& q) {
   return nullptr;
 }
 
-/// The ids whose index entries match `term` (any of its values), sorted.
-std::vector<std::string> index_lookup(db::read_txn& txn,
-                                      const filter_term& term) {
-  std::vector<std::string> ids;
-  for (const auto& value : term.values) {
-    auto prefix = domain::index_prefix(term.path, value);
-    txn.scan(db::table::customer_index, prefix,
-             [&](const db::record_view& rec) {
-               auto id = domain::index_key_id(rec.key, prefix);
-               if (id.empty())
-                 return false;
-               ids.emplace_back(id);
-               return true;
-             });
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-
-/// Keeps the matches of a query in page order and counts them.
-struct collector {
-  const list_query& q;
-  list_page page;
-  std::vector<std::pair<nlohmann::json, std::string>> sortable;
-
-  explicit collector(const list_query& query) : q(query) {
-    // nop
-  }
-
-  void add(nlohmann::json&& doc, std::string_view text) {
-    auto pos = page.total++;
-    if (!q.sort.empty())
-      sortable.emplace_back(std::move(doc), std::string{text});
-    else if (pos >= q.offset && pos - q.offset < q.limit)
-      page.items.emplace_back(text);
-  }
-
-  list_page finish() {
-    if (!q.sort.empty()) {
-      std::stable_sort(sortable.begin(), sortable.end(),
-                       [this](const auto& a, const auto& b) {
-                         return domain::sort_before(a.first, b.first, q.sort);
-                       });
-      for (auto i = q.offset; i < sortable.size() && i - q.offset < q.limit;
-           ++i)
-        page.items.emplace_back(std::move(sortable[i].second));
-    }
-    return std::move(page);
-  }
-};
-
 /// True once nobody waits for the answer to `q` any more.
 bool expired(const list_query& q) {
   if (q.deadline_ns == 0)
@@ -115,86 +64,177 @@ caf::error expired_error() {
   return caf::make_error(caf::sec::request_timeout);
 }
 
-/// Reduces every item of `page` to the query's `fields`.
-list_page select(list_page page, const list_query& q) {
-  if (!q.fields.empty())
-    for (auto& item : page.items)
-      item = domain::select_fields_text(item, q.fields);
-  return page;
-}
+/// Thrown inside a list run when its deadline has passed.
+struct deadline_passed {};
 
-caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
-  if (!txn.valid())
-    return caf::make_error(errc::store_failed, "storage failure: "
-                                                 + txn.error());
-  auto tbl = db::table::customers;
-  if (q.filters.empty() && q.sort.empty()) {
-    // Plain listing: count from the B-tree, copy only the page.
-    list_page page;
-    page.total = txn.count(tbl);
-    uint64_t pos = 0;
-    txn.scan(tbl, {}, [&](const db::record_view& rec) {
-      if (pos++ < q.offset)
+/// One list query answered from one read snapshot. Every loop of the run
+/// (index lookups, fetches, scans, sorting, field selection) checks the
+/// deadline; past it the run stops at once and frees the reader.
+class list_run {
+public:
+  list_run(db::read_txn& txn, const list_query& q,
+           const domain::compiled_filters& filters)
+    : txn_(txn), q_(q), filters_(filters), prefilter_(q.filters) {
+    // nop
+  }
+
+  caf::expected<list_page> run() {
+    if (!txn_.valid())
+      return caf::make_error(errc::store_failed,
+                             "storage failure: " + txn_.error());
+    try {
+      auto page = find_page();
+      select_fields(page);
+      return page;
+    } catch (const deadline_passed&) {
+      return expired_error();
+    }
+  }
+
+private:
+  static constexpr auto tbl = db::table::customers;
+
+  void check_deadline() {
+    if (expired(q_))
+      throw deadline_passed{};
+  }
+
+  list_page find_page() {
+    if (q_.filters.empty() && q_.sort.empty())
+      return plain_page();
+    if (auto ids = id_term(q_)) {
+      auto candidates = ids->values;
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                       candidates.end());
+      fetch(candidates);
+    } else if (auto term = indexed_term(q_)) {
+      auto candidates = index_lookup(*term);
+      if (q_.filters.size() == 1 && q_.sort.empty()
+          && domain::index_answers(*term))
+        return index_page(candidates);
+      fetch(candidates);
+    } else {
+      txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+        consider(rec.json);
         return true;
-      if (page.items.size() >= q.limit)
+      });
+    }
+    return finish();
+  }
+
+  /// No filter, no sort: count from the B-tree, copy only the page.
+  list_page plain_page() {
+    list_page page;
+    page.total = txn_.count(tbl);
+    uint64_t pos = 0;
+    txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+      if (pos++ < q_.offset) {
+        if (pos % 1024 == 0)
+          check_deadline();
+        return true;
+      }
+      if (page.items.size() >= q_.limit)
         return false;
       page.items.emplace_back(rec.json);
       return true;
     });
     return page;
   }
-  collector out{q};
-  domain::text_prefilter prefilter{q.filters};
-  auto consider = [&](std::string_view text) {
-    if (!prefilter.may_match(text))
-      return; // cannot match: skip the parse
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (!doc.is_discarded() && domain::matches(doc, q.filters))
-      out.add(std::move(doc), text);
-  };
-  auto fetch = [&](const std::vector<std::string>& candidates) {
-    for (const auto& id : candidates)
-      if (auto rec = txn.get(tbl, id))
-        consider(rec->json);
-  };
-  if (auto ids = id_term(q)) {
-    auto candidates = ids->values;
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                     candidates.end());
-    fetch(candidates);
-  } else if (auto term = indexed_term(q)) {
-    auto candidates = index_lookup(txn, *term);
-    if (q.filters.size() == 1 && q.sort.empty()
-        && domain::index_answers(*term)) {
-      // The index is exact for this term: count from it and read the page
-      // only, without parsing anything.
-      list_page page;
-      page.total = candidates.size();
-      for (auto i = q.offset; i < candidates.size() && i - q.offset < q.limit;
-           ++i)
-        if (auto rec = txn.get(tbl, candidates[i]))
-          page.items.emplace_back(std::move(rec->json));
-      return page;
-    }
-    fetch(candidates);
-  } else {
-    // Scans can be long: give up once the client has been answered 504.
-    uint64_t rows = 0;
-    bool abandoned = false;
-    txn.scan(tbl, {}, [&](const db::record_view& rec) {
-      if (++rows % 1024 == 0 && expired(q)) {
-        abandoned = true;
-        return false;
-      }
-      consider(rec.json);
-      return true;
-    });
-    if (abandoned)
-      return expired_error();
+
+  /// The index decides the only filter: count from it and read the page
+  /// only, without parsing anything.
+  list_page index_page(const std::vector<std::string>& candidates) {
+    list_page page;
+    page.total = candidates.size();
+    for (auto i = q_.offset; i < candidates.size() && i - q_.offset < q_.limit;
+         ++i)
+      if (auto rec = txn_.get(tbl, candidates[i]))
+        page.items.emplace_back(std::move(rec->json));
+    return page;
   }
-  return out.finish();
-}
+
+  /// The ids whose index entries match `term` (any of its values), sorted.
+  std::vector<std::string> index_lookup(const filter_term& term) {
+    std::vector<std::string> ids;
+    for (const auto& value : term.values) {
+      auto prefix = domain::index_prefix(term.path, value);
+      txn_.scan(db::table::customer_index, prefix,
+                [&](const db::record_view& rec) {
+                  auto id = domain::index_key_id(rec.key, prefix);
+                  if (id.empty())
+                    return false;
+                  if (ids.size() % 1024 == 0)
+                    check_deadline();
+                  ids.emplace_back(id);
+                  return true;
+                });
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  }
+
+  void fetch(const std::vector<std::string>& candidates) {
+    for (const auto& id : candidates)
+      if (auto rec = txn_.get(tbl, id))
+        consider(rec->json);
+  }
+
+  /// Evaluates one stored row. A row that does not parse (corrupt, or
+  /// nested deeper than any text this build stores) matches nothing.
+  void consider(std::string_view text) {
+    check_deadline();
+    if (!prefilter_.may_match(text))
+      return; // cannot match: skip the parse
+    nlohmann::json doc;
+    std::string error;
+    if (!domain::parse_json(text, domain::max_stored_depth, doc, error))
+      return;
+    if (!filters_.matches(doc))
+      return;
+    auto pos = total_++;
+    if (!q_.sort.empty())
+      sortable_.emplace_back(std::move(doc), std::string{text});
+    else if (pos >= q_.offset && pos - q_.offset < q_.limit)
+      items_.emplace_back(text);
+  }
+
+  list_page finish() {
+    if (!q_.sort.empty()) {
+      size_t comparisons = 0;
+      std::stable_sort(sortable_.begin(), sortable_.end(),
+                       [&](const auto& a, const auto& b) {
+                         if (++comparisons % 1024 == 0)
+                           check_deadline();
+                         return domain::sort_before(a.first, b.first,
+                                                    q_.sort);
+                       });
+      for (auto i = q_.offset; i < sortable_.size() && i - q_.offset < q_.limit;
+           ++i)
+        items_.emplace_back(std::move(sortable_[i].second));
+    }
+    return list_page{total_, std::move(items_)};
+  }
+
+  /// Reduces every item of `page` to the query's `fields`.
+  void select_fields(list_page& page) {
+    if (q_.fields.empty())
+      return;
+    for (auto& item : page.items) {
+      check_deadline();
+      item = domain::select_fields_text(item, q_.fields);
+    }
+  }
+
+  db::read_txn& txn_;
+  const list_query& q_;
+  const domain::compiled_filters& filters_;
+  domain::text_prefilter prefilter_;
+  uint64_t total_ = 0;
+  std::vector<std::string> items_;
+  std::vector<std::pair<nlohmann::json, std::string>> sortable_;
+};
 
 store_reader_actor::behavior_type
 store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
@@ -214,11 +254,15 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
     [=](list_atom, const list_query& q) -> caf::result<list_page> {
       if (expired(q))
         return expired_error(); // queued behind slow scans: skip it
+      // Regular expressions compile here, never on an HTTP thread.
+      domain::compiled_filters filters{q.filters};
+      if (!filters.ok())
+        return caf::make_error(errc::invalid, filters.error());
       auto txn = self->state.env->read();
-      auto page = find_page(txn, q);
+      auto page = list_run{txn, q, filters}.run();
       if (!page)
         return std::move(page.error());
-      return select(std::move(*page), q);
+      return std::move(*page);
     },
   };
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/json_body.hpp"
 #include "domain/stored_text.hpp"
 
 using json = nlohmann::json;
@@ -88,8 +89,9 @@ json select_fields(const json& doc, const std::vector<std::string>& fields) {
 
 std::string select_fields_text(std::string_view text,
                                const std::vector<std::string>& fields) {
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
+  json doc;
+  std::string error;
+  if (!parse_json(text, max_stored_depth, doc, error) || !doc.is_object())
     return std::string{text};
   return id_first_text(select_fields(doc, fields));
 }

@@ -1,6 +1,10 @@
 #include "domain/customer_index.hpp"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
+
+#include "domain/json_body.hpp"
 
 namespace tmf::domain {
 
@@ -36,6 +40,21 @@ std::vector<std::string> index_terms(const nlohmann::json& doc) {
   return terms;
 }
 
+std::vector<std::string> index_terms_of_text(std::string_view text) {
+  static const std::vector<std::string_view> names{
+    std::begin(indexed_attributes), std::end(indexed_attributes)};
+  std::vector<member_info> members;
+  std::vector<std::string> terms;
+  std::string error;
+  if (!scan_object(text, std::numeric_limits<size_t>::max(), names, members,
+                   error))
+    return terms;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (members[i].string)
+      terms.emplace_back(index_term(names[i], *members[i].string));
+  return terms;
+}
+
 std::string index_key(std::string_view term, std::string_view id) {
   std::string key;
   key.reserve(term.size() + 1 + id.size());
@@ -65,6 +84,14 @@ std::string_view index_key_id(std::string_view key,
   if (key.substr(0, prefix.size()) != prefix)
     return {};
   return key.substr(prefix.size());
+}
+
+bool is_point_query(const list_query& q) noexcept {
+  for (const auto& t : q.filters)
+    if (t.path == "id" && t.op == filter_op::eq)
+      return true;
+  return q.filters.size() == 1 && q.sort.empty()
+         && index_answers(q.filters.front());
 }
 
 bool index_answers(const filter_term& term) noexcept {

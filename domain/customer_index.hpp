@@ -27,6 +27,11 @@ bool is_indexed(std::string_view path) noexcept;
 /// indexed attribute holding a string.
 std::vector<std::string> index_terms(const nlohmann::json& doc);
 
+/// The index terms of a stored customer text, read without building the
+/// document (safe at any nesting depth); the same as `index_terms` of the
+/// parsed text.
+std::vector<std::string> index_terms_of_text(std::string_view text);
+
 /// The index key of `term` for customer `id`.
 std::string index_key(std::string_view term, std::string_view id);
 
@@ -41,6 +46,11 @@ std::string index_prefix(std::string_view path, std::string_view value);
 /// (`index_prefix`); empty when it does not start with it.
 std::string_view index_key_id(std::string_view key,
                               std::string_view prefix) noexcept;
+
+/// True when `q` is answered by key lookups whose number the query bounds
+/// (an `id` equality, or one filter the index decides, without sorting),
+/// never by a scan: such queries take the readers' fast lane.
+bool is_point_query(const list_query& q) noexcept;
 
 /// True when the index alone decides `term`: an `eq` term on an indexed
 /// attribute whose values are short enough to be kept whole in the index.

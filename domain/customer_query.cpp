@@ -7,11 +7,10 @@
 #include <exception>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string_view>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 using json = nlohmann::json;
 
@@ -124,46 +123,22 @@ std::optional<int> compare(const json& value, const std::string& text) {
 
 // -- regular expressions --------------------------------------------------------
 
-/// Compiled regexes, per thread (std::regex is costly to build, cheap to
-/// reuse); nullptr marks an invalid pattern. Bounded: cleared when full.
-const std::regex* compiled(const std::string& pattern) {
-  thread_local std::unordered_map<std::string, std::unique_ptr<std::regex>>
-    cache;
-  if (auto i = cache.find(pattern); i != cache.end())
-    return i->second.get();
-  if (cache.size() >= 256)
-    cache.clear();
-  std::unique_ptr<std::regex> re;
-  try {
-    re = std::make_unique<std::regex>(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    // stays nullptr: an invalid regex never matches
-  }
-  return cache.emplace(pattern, std::move(re)).first->second.get();
+RE2::Options regex_options() {
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  opts.set_max_mem(static_cast<int64_t>(max_regex_memory));
+  return opts;
 }
 
-bool regex_matches(const json& value, const std::string& pattern) {
-  std::string text;
-  const std::string* subject = &text;
+bool regex_matches(const json& value, const RE2& re) {
   if (value.is_string())
-    subject = &value.get_ref<const std::string&>();
-  else if (value.is_number() || value.is_boolean())
-    text = value.dump();
-  else
-    return false;
-  auto* re = compiled(pattern);
-  if (re == nullptr)
-    return false;
-  try {
-    return std::regex_match(*subject, *re);
-  } catch (const std::regex_error&) {
-    return false; // e.g. error_complexity
-  }
+    return RE2::FullMatch(value.get_ref<const std::string&>(), re);
+  if (value.is_number() || value.is_boolean())
+    return RE2::FullMatch(value.dump(), re);
+  return false;
 }
 
 bool holds(filter_op op, const json& value, const std::string& text) {
-  if (op == filter_op::regex)
-    return regex_matches(value, text);
   auto c = compare(value, text);
   if (!c)
     return false;
@@ -184,8 +159,16 @@ bool holds(filter_op op, const json& value, const std::string& text) {
   }
 }
 
-bool term_matches(const json& doc, const filter_term& term) {
+/// `patterns`: the compiled values of a regex term, else empty.
+bool term_matches(const json& doc, const filter_term& term,
+                  const std::vector<std::unique_ptr<RE2>>& patterns) {
   auto any_value = [&](const json& value) {
+    if (term.op == filter_op::regex) {
+      for (const auto& re : patterns)
+        if (regex_matches(value, *re))
+          return true;
+      return false;
+    }
     for (const auto& text : term.values)
       if (holds(term.op, value, text))
         return true;
@@ -194,7 +177,6 @@ bool term_matches(const json& doc, const filter_term& term) {
   bool found = visit(doc, term.path, any_value);
   return term.op == filter_op::ne ? !found : found;
 }
-
 // -- sorting ------------------------------------------------------------------
 
 int rank(const json* value) {
@@ -301,15 +283,59 @@ bool text_prefilter::may_match(std::string_view text) const noexcept {
 }
 
 
-bool matches(const json& doc, const std::vector<filter_term>& filters) {
+// -- compiled filters --------------------------------------------------------------
+
+/// One entry per term: the compiled patterns of a regex term, else empty.
+struct compiled_filters::regexes {
+  std::vector<std::vector<std::unique_ptr<RE2>>> per_term;
+};
+
+compiled_filters::compiled_filters(std::vector<filter_term> filters)
+  : terms_(std::move(filters)), regexes_(std::make_unique<regexes>()) {
+  static const RE2::Options opts = regex_options();
+  regexes_->per_term.resize(terms_.size());
+  for (size_t i = 0; i < terms_.size() && error_.empty(); ++i) {
+    if (terms_[i].op != filter_op::regex)
+      continue;
+    for (const auto& pattern : terms_[i].values) {
+      auto re = std::make_unique<RE2>(pattern, opts);
+      if (!re->ok()) {
+        json shown = pattern;
+        error_ = parameter_name(terms_[i])
+                 + ": invalid regular expression "
+                 + shown.dump(-1, ' ', false, json::error_handler_t::replace)
+                 + ": " + re->error();
+        break;
+      }
+      regexes_->per_term[i].push_back(std::move(re));
+    }
+  }
+}
+
+compiled_filters::~compiled_filters() {
+  // nop
+}
+
+compiled_filters::compiled_filters(compiled_filters&&) noexcept = default;
+
+compiled_filters&
+compiled_filters::operator=(compiled_filters&&) noexcept = default;
+
+bool compiled_filters::matches(const json& doc) const {
+  if (!ok())
+    return false;
   try {
-    for (const auto& term : filters)
-      if (!term_matches(doc, term))
+    for (size_t i = 0; i < terms_.size(); ++i)
+      if (!term_matches(doc, terms_[i], regexes_->per_term[i]))
         return false;
     return true;
   } catch (const std::exception&) {
     return false;
   }
+}
+
+bool matches(const json& doc, const std::vector<filter_term>& filters) {
+  return compiled_filters{filters}.matches(doc);
 }
 
 bool sort_before(const json& a, const json& b,
@@ -333,6 +359,11 @@ bool sort_before(const json& a, const json& b,
   }
 }
 
+std::string parameter_name(const filter_term& term) {
+  return term.op == filter_op::eq ? term.path
+                                  : term.path + "." + op_name(term.op);
+}
+
 std::string check_term(const filter_term& term) {
   if (term.path.empty())
     return "filter: the attribute path is empty";
@@ -341,19 +372,7 @@ std::string check_term(const filter_term& term) {
       || path.find("..") != std::string_view::npos)
     return term.path + ": invalid attribute path";
   if (term.values.empty())
-    return term.path + "." + op_name(term.op) + ": no filter value";
-  if (term.op == filter_op::regex) {
-    for (const auto& pattern : term.values) {
-      try {
-        std::regex re{pattern, std::regex::ECMAScript};
-      } catch (const std::regex_error& ex) {
-        json shown = pattern;
-        return term.path + ".regex: invalid regular expression "
-               + shown.dump(-1, ' ', false, json::error_handler_t::replace)
-               + " (" + ex.what() + ")";
-      }
-    }
-  }
+    return parameter_name(term) + ": no filter value";
   return {};
 }
 

@@ -3,7 +3,13 @@
 // Pure evaluation of TMF630 list queries on customer documents: filters and
 // sort order. No CAF, no I/O; used by the store readers and benchmarked in
 // bench/. The index layout is in domain/customer_index.hpp.
+//
+// Regular expressions use RE2 syntax and RE2's engine: matching takes time
+// linear in the input and memory bounded per expression, whatever the
+// pattern (no backtracking, no recursion).
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,13 +20,53 @@
 
 namespace tmf::domain {
 
-/// True when `doc` satisfies every term of `filters` (AND); a term matches
-/// when the value at its dotted path (descending into arrays: any element)
-/// compares true with ANY of its values (OR). Comparison: strings compare as
-/// strings; numbers numerically when the filter value parses as a number;
-/// booleans against `true`/`false`; `regex` uses ECMAScript syntax and
-/// matches the whole string (an invalid regex never matches). A missing
-/// attribute matches only `ne`.
+/// Memory one compiled regular expression may use (RE2's `max_mem`): a
+/// pattern whose program would need more is refused when compiled.
+constexpr size_t max_regex_memory = 256 << 10;
+
+/// Filters ready to evaluate: every regular expression compiled once.
+/// Compiling can take milliseconds for a large pattern: do it off the HTTP
+/// I/O threads (the store readers do).
+class compiled_filters {
+public:
+  /// Compiles `filters`; `ok()` is false when a pattern does not compile
+  /// (bad syntax, or a program larger than `max_regex_memory`).
+  explicit compiled_filters(std::vector<filter_term> filters);
+  ~compiled_filters();
+  compiled_filters(compiled_filters&&) noexcept;
+  compiled_filters& operator=(compiled_filters&&) noexcept;
+
+  bool ok() const noexcept {
+    return error_.empty();
+  }
+
+  /// Why a pattern did not compile, naming the parameter
+  /// (`name.regex: invalid regular expression "(a": missing )`).
+  const std::string& error() const noexcept {
+    return error_;
+  }
+
+  const std::vector<filter_term>& terms() const noexcept {
+    return terms_;
+  }
+
+  /// True when `doc` satisfies every term (AND); a term matches when the
+  /// value at its dotted path (descending into arrays: any element)
+  /// compares true with ANY of its values (OR). Comparison: strings as
+  /// strings; numbers numerically when the filter value parses as a
+  /// number; booleans against `true`/`false`; `regex` matches the whole
+  /// string (or the text of a number or boolean). A missing attribute
+  /// matches only `ne`. False for every document when `!ok()`.
+  bool matches(const nlohmann::json& doc) const;
+
+private:
+  struct regexes;
+  std::vector<filter_term> terms_;
+  std::unique_ptr<regexes> regexes_;
+  std::string error_;
+};
+
+/// `compiled_filters{filters}.matches(doc)`: for one-off evaluations.
 bool matches(const nlohmann::json& doc, const std::vector<filter_term>& filters);
 
 /// A cheap necessary condition for `matches`, checked on a stored JSON text
@@ -46,8 +92,13 @@ private:
 bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
                  const std::vector<sort_key>& keys);
 
-/// Checks that `term` is well formed (a valid regex for `regex`, a non-empty
-/// path). Returns an empty string when usable, else a message.
+/// Checks that `term` is well formed (a non-empty path of non-empty names,
+/// at least one value). Regular expressions are checked when compiled.
+/// Returns an empty string when usable, else a message naming the
+/// parameter.
 std::string check_term(const filter_term& term);
+
+/// The parameter name of `term` as a client wrote it (`name.regex`).
+std::string parameter_name(const filter_term& term);
 
 } // namespace tmf::domain

@@ -125,99 +125,206 @@ bool split_query(std::string_view raw,
 
 namespace {
 
-void append_fields(const std::string& value, std::vector<std::string>& out) {
-  for (auto& item : split_commas(value))
-    if (auto field = trim(item); !field.empty())
-      out.emplace_back(field);
+using params_t = std::vector<std::pair<std::string, std::string>>;
+
+/// `what: at most N (key); got M`.
+std::string too_many(const std::string& what, size_t limit, const char* key,
+                     size_t got) {
+  return what + ": at most " + std::to_string(limit) + " (" + key
+         + "); got " + std::to_string(got);
 }
+
+/// Checks one attribute path of `fields`, `sort` or a filter.
+bool check_path(const std::string& param, std::string_view path,
+                const list_limits& limits, std::string& error) {
+  if (path.size() <= limits.max_path_length)
+    return true;
+  error = param + ": an attribute path of " + std::to_string(path.size())
+          + " characters; at most " + std::to_string(limits.max_path_length);
+  return false;
+}
+
+bool append_fields(const std::string& value, const list_limits& limits,
+                   std::vector<std::string>& out, std::string& error) {
+  for (auto& item : split_commas(value)) {
+    auto field = trim(item);
+    if (field.empty())
+      continue;
+    if (!check_path("fields", field, limits, error))
+      return false;
+    if (out.size() == limits.max_fields) {
+      error = too_many("fields", limits.max_fields, "max-fields",
+                       out.size() + 1);
+      return false;
+    }
+    out.emplace_back(field);
+  }
+  return true;
+}
+
+/// Parses one list-request parameter at a time, enforcing every cap as it
+/// goes (so a huge query is refused after reading little of it).
+class list_parser {
+public:
+  explicit list_parser(const list_limits& limits) : limits_(limits) {
+    result_.query.limit = limits.default_limit;
+  }
+
+  bool add(const std::string& name, const std::string& value) {
+    if (name == "fields")
+      return append_fields(value, limits_, result_.fields, error_);
+    if (name == "sort")
+      return add_sort(value);
+    if (name == "offset" || name == "limit")
+      return add_count(name, value);
+    return add_filter(name, value);
+  }
+
+  bool finish(list_request& out) {
+    for (const auto& term : result_.query.filters) {
+      if (auto msg = check_term(term); !msg.empty()) {
+        error_ = std::move(msg);
+        return false;
+      }
+    }
+    result_.paged = has_offset_ || has_limit_;
+    out = std::move(result_);
+    return true;
+  }
+
+  std::string& error() {
+    return error_;
+  }
+
+private:
+  bool add_sort(const std::string& value) {
+    auto& keys = result_.query.sort;
+    for (auto& item : split_commas(value)) {
+      auto key = trim(item);
+      if (key.empty())
+        continue;
+      sort_key sk;
+      if (key.front() == '-' || key.front() == '+') {
+        sk.descending = key.front() == '-';
+        key.remove_prefix(1);
+      }
+      if (key.empty()) {
+        error_ = "sort: expected an attribute name after \"" + item + "\"";
+        return false;
+      }
+      if (!check_path("sort", key, limits_, error_))
+        return false;
+      if (keys.size() == limits_.max_sort_keys) {
+        error_ = too_many("sort", limits_.max_sort_keys, "max-sort-keys",
+                          keys.size() + 1);
+        return false;
+      }
+      sk.path = std::string{key};
+      keys.push_back(std::move(sk));
+    }
+    return true;
+  }
+
+  bool add_count(const std::string& name, const std::string& value) {
+    bool& seen = name == "offset" ? has_offset_ : has_limit_;
+    if (seen) {
+      error_ = name + ": given more than once";
+      return false;
+    }
+    seen = true;
+    auto& target = name == "offset" ? result_.query.offset
+                                    : result_.query.limit;
+    if (!parse_count(name, value, target, error_))
+      return false;
+    if (name == "limit" && target > limits_.max_limit) {
+      error_ = "limit: must not exceed " + std::to_string(limits_.max_limit)
+               + ", got \"" + value + "\"";
+      return false;
+    }
+    return true;
+  }
+
+  bool add_filter(const std::string& name, const std::string& value) {
+    filter_term term;
+    std::string_view path = name;
+    if (auto dot = path.rfind('.');
+        dot != std::string_view::npos
+        && parse_op(path.substr(dot + 1), term.op))
+      path = path.substr(0, dot);
+    term.path = std::string{path};
+    if (!check_path(name, path, limits_, error_))
+      return false;
+    auto values = split_commas(value);
+    values_ += values.size();
+    if (values_ > limits_.max_filter_values) {
+      error_ = too_many(name, limits_.max_filter_values,
+                        "max-filter-values: values of all filters", values_);
+      return false;
+    }
+    if (term.op == filter_op::regex)
+      for (const auto& pattern : values)
+        if (pattern.size() > limits_.max_regex_length) {
+          error_ = name + ": a pattern of " + std::to_string(pattern.size())
+                   + " bytes; at most "
+                   + std::to_string(limits_.max_regex_length)
+                   + " (max-regex-length)";
+          return false;
+        }
+    auto& filters = result_.query.filters;
+    auto same = std::find_if(filters.begin(), filters.end(),
+                             [&](const filter_term& other) {
+                               return other.op == term.op
+                                      && other.path == term.path;
+                             });
+    if (same != filters.end()) {
+      same->values.insert(same->values.end(),
+                          std::make_move_iterator(values.begin()),
+                          std::make_move_iterator(values.end()));
+      return true;
+    }
+    if (filters.size() == limits_.max_filters) {
+      error_ = too_many("filters", limits_.max_filters, "max-filters",
+                        filters.size() + 1);
+      return false;
+    }
+    term.values = std::move(values);
+    filters.push_back(std::move(term));
+    return true;
+  }
+
+  const list_limits& limits_;
+  list_request result_;
+  std::string error_;
+  size_t values_ = 0;
+  bool has_offset_ = false;
+  bool has_limit_ = false;
+};
 
 } // namespace
 
-std::vector<std::string>
-parse_fields(const std::vector<std::pair<std::string, std::string>>& params) {
+bool parse_fields(const params_t& params, const list_limits& limits,
+                  std::vector<std::string>& out, std::string& error) {
   std::vector<std::string> fields;
   for (const auto& [name, value] : params)
-    if (name == "fields")
-      append_fields(value, fields);
-  return fields;
+    if (name == "fields" && !append_fields(value, limits, fields, error))
+      return false;
+  out = std::move(fields);
+  return true;
 }
 
-bool parse_list_request(
-  const std::vector<std::pair<std::string, std::string>>& params,
-  const list_limits& limits, list_request& out, std::string& error) {
-  list_request result;
-  bool has_offset = false;
-  bool has_limit = false;
-  result.query.limit = limits.default_limit;
+bool parse_list_request(const params_t& params, const list_limits& limits,
+                        list_request& out, std::string& error) {
+  list_parser parser{limits};
   for (const auto& [name, value] : params) {
-    if (name == "fields") {
-      append_fields(value, result.fields);
-    } else if (name == "sort") {
-      for (auto& item : split_commas(value)) {
-        auto key = trim(item);
-        if (key.empty())
-          continue;
-        sort_key sk;
-        if (key.front() == '-' || key.front() == '+') {
-          sk.descending = key.front() == '-';
-          key.remove_prefix(1);
-        }
-        if (key.empty()) {
-          error = "sort: expected an attribute name after \"" + item + "\"";
-          return false;
-        }
-        sk.path = std::string{key};
-        result.query.sort.push_back(std::move(sk));
-      }
-    } else if (name == "offset" || name == "limit") {
-      bool& seen = name == "offset" ? has_offset : has_limit;
-      if (seen) {
-        error = name + ": given more than once";
-        return false;
-      }
-      seen = true;
-      auto& target = name == "offset" ? result.query.offset
-                                      : result.query.limit;
-      if (!parse_count(name, value, target, error))
-        return false;
-      if (name == "limit" && target > limits.max_limit) {
-        error = "limit: must not exceed " + std::to_string(limits.max_limit)
-                + ", got \"" + value + "\"";
-        return false;
-      }
-    } else {
-      filter_term term;
-      std::string_view path = name;
-      if (auto dot = path.rfind('.'); dot != std::string_view::npos
-                                      && parse_op(path.substr(dot + 1),
-                                                  term.op))
-        path = path.substr(0, dot);
-      term.path = std::string{path};
-      auto values = split_commas(value);
-      auto& filters = result.query.filters;
-      auto same = std::find_if(filters.begin(), filters.end(),
-                               [&](const filter_term& other) {
-                                 return other.op == term.op
-                                        && other.path == term.path;
-                               });
-      if (same != filters.end()) {
-        same->values.insert(same->values.end(),
-                            std::make_move_iterator(values.begin()),
-                            std::make_move_iterator(values.end()));
-      } else {
-        term.values = std::move(values);
-        filters.push_back(std::move(term));
-      }
-    }
-  }
-  for (const auto& term : result.query.filters) {
-    if (auto msg = check_term(term); !msg.empty()) {
-      error = std::move(msg);
+    if (!parser.add(name, value)) {
+      error = std::move(parser.error());
       return false;
     }
   }
-  result.paged = has_offset || has_limit;
-  out = std::move(result);
+  if (!parser.finish(out)) {
+    error = std::move(parser.error());
+    return false;
+  }
   return true;
 }
 

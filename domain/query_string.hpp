@@ -19,10 +19,17 @@ struct list_request {
   bool paged = false;           ///< the client gave `offset` or `limit`
 };
 
-/// Limits applied when parsing.
+/// Limits applied when parsing: everything a client controls is bounded.
+/// The names in parentheses are the configuration keys.
 struct list_limits {
   uint64_t default_limit = 100; ///< used when `limit` is absent
   uint64_t max_limit = 1000;    ///< larger `limit` values are an error
+  size_t max_filters = 20;      ///< distinct filter terms (max-filters)
+  size_t max_filter_values = 100; ///< values of all terms (max-filter-values)
+  size_t max_sort_keys = 8;     ///< `sort` keys (max-sort-keys)
+  size_t max_fields = 64;       ///< `fields` names (max-fields)
+  size_t max_regex_length = 256; ///< bytes of one pattern (max-regex-length)
+  size_t max_path_length = 256; ///< characters of one attribute path
 };
 
 /// Splits a raw query string (`a=1&b=x%20y`, without `?`) into decoded
@@ -33,16 +40,20 @@ bool split_query(std::string_view raw,
                  std::string& error);
 
 /// The `fields=` selection of decoded pairs: every comma-separated, trimmed,
-/// non-empty name of every `fields` parameter, in order.
-std::vector<std::string>
-parse_fields(const std::vector<std::pair<std::string, std::string>>& params);
+/// non-empty name of every `fields` parameter, in order. Returns false and
+/// sets `error` when there are more than `limits.max_fields` names or a
+/// name is too long.
+bool parse_fields(const std::vector<std::pair<std::string, std::string>>& params,
+                  const list_limits& limits, std::vector<std::string>& out,
+                  std::string& error);
 
 /// Builds a list request from decoded pairs. Reserved names: `fields`
 /// (comma list of attribute names), `sort` (comma list, `-` prefix =
 /// descending), `offset`, `limit` (non-negative integers). Every other name
 /// is an attribute filter `path[.op]=v1,v2` where op is one of eq, ne, gt,
 /// gte, lt, lte, regex; repeated names OR their values. Returns false and
-/// sets `error` (a client-facing message) on bad input.
+/// sets `error` (a client-facing message naming the parameter) on bad input
+/// or when a cap of `limits` is exceeded.
 bool parse_list_request(
   const std::vector<std::pair<std::string, std::string>>& params,
   const list_limits& limits, list_request& out, std::string& error);

@@ -7,15 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
-#include <restinio/request_handler.hpp>
+#include <restinio/asio_include.hpp>
 
 #include "actors/protocol.hpp"
-#include "http/gateway.hpp"
 #include "domain/query_string.hpp"
+#include "http/gateway.hpp"
 #include "http/server.hpp"
 
 namespace caf {
@@ -30,40 +27,21 @@ struct context {
   context(caf::actor_system& system, router_actor r, server_settings s)
     : sys(system), router(std::move(r)), cfg(std::move(s)),
       gw(system, cfg.request_timeout) {
-    limits.default_limit = cfg.default_limit;
-    limits.max_limit = cfg.max_limit;
+    // nop
   }
 
   caf::actor_system& sys;
   router_actor router;
   server_settings cfg;
   gateway gw; ///< sends to the router, completes requests from its replies
-  domain::list_limits limits;
+  /// The I/O threads' io_context: answers given inside a handler are
+  /// posted to it (see exchange).
+  restinio::asio_ns::io_context* io = nullptr;
   std::string fixed_href_base;    ///< public-url + base + "/customer/"
-  std::string fallback_href_base; ///< from the bound address
+  /// From the bound address; set before the first request is accepted.
+  std::string fallback_href_base;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
 };
-
-using headers = std::vector<std::pair<std::string, std::string>>;
-
-/// Completes `req` with `status` and `body` (JSON unless empty), logs the
-/// request line. Safe from any thread; never throws.
-void respond(context& ctx, const restinio::request_handle_t& req, int status,
-             std::string body, const headers& extra, clock::time_point start);
-
-/// Completes `req` with a TMF Error body.
-void respond_error(context& ctx, const restinio::request_handle_t& req,
-                   int status, const std::string& message,
-                   clock::time_point start, const headers& extra = {});
-
-/// `<base URL>/customer/` for this request: the configured public URL, else
-/// `http://<Host header>`, else the bound address.
-std::string href_base(const context& ctx,
-                      const restinio::request_handle_t& req);
-
-/// The request handler installed in RESTinio: routes by path and method.
-restinio::request_handling_status_t
-route(const std::shared_ptr<context>& ctx, restinio::request_handle_t req);
 
 } // namespace tmf::http

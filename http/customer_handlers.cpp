@@ -1,12 +1,7 @@
-// The routes of the TMF629 customer resource and their handlers. Each
-// handler checks the request (path, headers, query, body) and either answers
-// at once (400/404/405/413/415) or asks the router through the gateway
-// (http/ask.hpp) and returns `request_accepted()`.
+#include "http/customer_handlers.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
@@ -17,117 +12,29 @@
 #include "domain/json_body.hpp"
 #include "domain/query_string.hpp"
 #include "domain/stored_text.hpp"
-#include "http/ask.hpp"
-#include "http/context.hpp"
+#include "http/validate.hpp"
 
 namespace tmf::http {
 
 namespace {
 
 using json = nlohmann::json;
-using restinio::request_handle_t;
-using restinio::request_handling_status_t;
 
-// -- helpers -----------------------------------------------------------------
-
-/// The media type of the request without parameters, lower case.
-std::string media_type(const request_handle_t& req) {
-  auto value = req->header().get_field_or(restinio::http_field::content_type,
-                                          "");
-  auto end = value.find(';');
-  std::string out = value.substr(0, end);
-  out.erase(std::remove_if(out.begin(), out.end(),
-                           [](unsigned char c) { return std::isspace(c); }),
-            out.end());
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
+/// The customer id of a `/customer/{id}` path; nothing (and a 404
+/// answered) when it cannot name a customer. Ids carry their shard.
+std::optional<std::string> customer_id(const exchange_ptr& ex,
+                                       std::string_view id) {
+  if (domain::is_customer_id(id))
+    return std::string{id};
+  ex->fail(status::not_found, "no customer with id " + std::string{id});
+  return std::nullopt;
 }
 
-/// Reads a JSON request body within the size limit; otherwise answers 413
-/// or 400 and returns false.
-bool parse_body(context& ctx, const request_handle_t& req,
-                clock::time_point start, json& out) {
-  if (req->body().size() > ctx.cfg.max_body_size) {
-    respond_error(ctx, req, 413,
-                  "the body has " + std::to_string(req->body().size())
-                    + " bytes; the limit is "
-                    + std::to_string(ctx.cfg.max_body_size),
-                  start);
-    return false;
-  }
-  try {
-    out = json::parse(req->body());
-    return true;
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    auto pos = what.find("parse error");
-    respond_error(ctx, req, 400,
-                  "the body is not valid JSON: "
-                    + (pos == std::string::npos ? what : what.substr(pos)),
-                  start);
-    return false;
-  }
-}
-
-/// Decoded query pairs; on a malformed query answers 400 and returns false.
-bool query_pairs(context& ctx, const request_handle_t& req,
-                 clock::time_point start,
-                 std::vector<std::pair<std::string, std::string>>& out) {
-  std::string error;
-  if (domain::split_query(req->header().query(), out, error))
-    return true;
-  respond_error(ctx, req, 400, "query: " + error, start);
-  return false;
-}
-
-// -- handlers ----------------------------------------------------------------
-
-request_handling_status_t create(const std::shared_ptr<context>& ctx,
-                                 request_handle_t req,
-                                 clock::time_point start) {
-  if (media_type(req) != "application/json") {
-    respond_error(*ctx, req, 415,
-                  "POST /customer takes Content-Type application/json", start);
-    return restinio::request_accepted();
-  }
-  json body;
-  if (!parse_body(*ctx, req, start, body))
-    return restinio::request_accepted();
-  if (auto msg = domain::check_create(body)) {
-    respond_error(*ctx, req, 400, *msg, start);
-    return restinio::request_accepted();
-  }
-  auto base = href_base(*ctx, req);
-  ask(
-    ctx, req, start,
-    [ctx, req, start, base](customer_doc& doc) {
-      auto href = base + doc.id;
-      respond(*ctx, req, 201, domain::with_href(base, doc.json),
-              {{"Location", href}}, start);
-    },
-    create_atom_v, domain::canonical_text(req->body(), body),
-    domain::index_terms(body));
-  return restinio::request_accepted();
-}
-
-request_handling_status_t retrieve(const std::shared_ptr<context>& ctx,
-                                   request_handle_t req, std::string id,
-                                   clock::time_point start) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (!query_pairs(*ctx, req, start, pairs))
-    return restinio::request_accepted();
-  auto fields = domain::parse_fields(pairs);
-  auto base = href_base(*ctx, req);
-  auto on_doc = [ctx, req, start, base](customer_doc& doc) {
-    respond(*ctx, req, 200, domain::with_href(base, doc.json), {}, start);
+/// Answers a customer document with `st`, its href spliced in.
+auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
+  return [ex, base = std::move(base), st](customer_doc& doc) {
+    ex->reply(st, domain::with_href(base, doc.json));
   };
-  if (fields.empty())
-    ask(ctx, req, start, on_doc, retrieve_atom_v, std::move(id));
-  else // the customer actor projects from its parsed document
-    ask(ctx, req, start, on_doc, retrieve_atom_v, std::move(id),
-        std::move(fields));
-  return restinio::request_accepted();
 }
 
 /// `href=<url>` filters name the resource by URL; the store knows ids.
@@ -146,166 +53,127 @@ void href_filters_to_ids(list_query& q, const std::string& base) {
   }
 }
 
-request_handling_status_t list(const std::shared_ptr<context>& ctx,
-                               request_handle_t req,
-                               clock::time_point start) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (!query_pairs(*ctx, req, start, pairs))
-    return restinio::request_accepted();
-  domain::list_request lr;
-  std::string error;
-  if (!domain::parse_list_request(pairs, ctx->limits, lr, error)) {
-    respond_error(*ctx, req, 400, error, start);
-    return restinio::request_accepted();
+/// The response body of a list page: a JSON array of the items.
+std::string page_body(const std::string& base, const list_page& page) {
+  std::string body;
+  body += '[';
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    if (i > 0)
+      body += ',';
+    body += domain::with_href(base, page.items[i]);
   }
-  auto base = href_base(*ctx, req);
-  href_filters_to_ids(lr.query, base);
-  lr.query.fields = std::move(lr.fields); // the readers select
-  lr.query.deadline_ns
-    = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        (std::chrono::system_clock::now() + ctx->cfg.request_timeout)
-          .time_since_epoch())
-        .count();
-  auto paged = lr.paged;
-  ask(
-    ctx, req, start,
-    [ctx, req, start, base, paged](list_page& page) {
-      std::string body;
-      body += '[';
-      for (size_t i = 0; i < page.items.size(); ++i) {
-        if (i > 0)
-          body += ',';
-        body += domain::with_href(base, page.items[i]);
-      }
-      body += ']';
-      auto count = page.items.size();
-      auto status = paged && count < page.total ? 206 : 200;
-      respond(*ctx, req, status, std::move(body),
-              {{"X-Total-Count", std::to_string(page.total)},
-               {"X-Result-Count", std::to_string(count)}},
-              start);
-    },
-    list_atom_v, std::move(lr.query));
-  return restinio::request_accepted();
-}
-
-request_handling_status_t patch(const std::shared_ptr<context>& ctx,
-                                request_handle_t req, std::string id,
-                                clock::time_point start) {
-  auto type = media_type(req);
-  if (type != "application/merge-patch+json" && type != "application/json") {
-    respond_error(*ctx, req, 415,
-                  "PATCH /customer/{id} takes Content-Type "
-                  "application/merge-patch+json or application/json "
-                  "(RFC 7386 merge patch)",
-                  start);
-    return restinio::request_accepted();
-  }
-  json body;
-  if (!parse_body(*ctx, req, start, body))
-    return restinio::request_accepted();
-  if (!body.is_object()) {
-    respond_error(*ctx, req, 400, "a merge patch must be a JSON object",
-                  start);
-    return restinio::request_accepted();
-  }
-  auto base = href_base(*ctx, req);
-  if (auto i = body.find("id"); i != body.end()) {
-    if (!i->is_string() || i->get<std::string>() != id) {
-      respond_error(*ctx, req, 400, "id: cannot be changed", start);
-      return restinio::request_accepted();
-    }
-    body.erase(i);
-  }
-  if (auto i = body.find("href"); i != body.end()) {
-    if (!i->is_string() || i->get<std::string>() != base + id) {
-      respond_error(*ctx, req, 400, "href: cannot be changed", start);
-      return restinio::request_accepted();
-    }
-    body.erase(i);
-  }
-  ask(
-    ctx, req, start,
-    [ctx, req, start, base](customer_doc& doc) {
-      respond(*ctx, req, 200, domain::with_href(base, doc.json), {}, start);
-    },
-    patch_atom_v, std::move(id), body.dump());
-  return restinio::request_accepted();
-}
-
-request_handling_status_t erase(const std::shared_ptr<context>& ctx,
-                                request_handle_t req, std::string id,
-                                clock::time_point start) {
-  ask(
-    ctx, req, start,
-    [ctx, req, start](bool) { respond(*ctx, req, 204, {}, {}, start); },
-    erase_atom_v, std::move(id));
-  return restinio::request_accepted();
-}
-
-request_handling_status_t not_allowed(context& ctx,
-                                      const request_handle_t& req,
-                                      const char* allow,
-                                      clock::time_point start) {
-  respond_error(ctx, req, 405,
-                std::string{"method "}
-                  + req->header().method().c_str()
-                  + " is not allowed here; allowed: " + allow,
-                start, {{"Allow", allow}});
-  return restinio::request_accepted();
-}
-
-request_handling_status_t not_found(context& ctx, const request_handle_t& req,
-                                    const std::string& message,
-                                    clock::time_point start) {
-  respond_error(ctx, req, 404, message, start);
-  return restinio::request_accepted();
+  body += ']';
+  return body;
 }
 
 } // namespace
 
-restinio::request_handling_status_t route(const std::shared_ptr<context>& ctx,
-                                          restinio::request_handle_t req) {
-  auto start = clock::now();
-  if (ctx->stopping.load(std::memory_order_relaxed)) {
-    respond_error(*ctx, req, 503, "the service is shutting down; retry",
-                  start, {{"Retry-After", "1"}});
-    return restinio::request_accepted();
-  }
-  auto path = req->header().path();
-  const auto& base = ctx->cfg.base_path;
-  if (path.substr(0, base.size()) != base)
-    return not_found(*ctx, req, "no resource at " + std::string{path}, start);
-  auto rest = path.substr(base.size());
-  auto method = req->header().method();
-  constexpr std::string_view collection = "/customer";
-  if (rest == collection || rest == "/customer/") {
-    if (method == restinio::http_method_get())
-      return list(ctx, std::move(req), start);
-    if (method == restinio::http_method_post())
-      return create(ctx, std::move(req), start);
-    return not_allowed(*ctx, req, "GET, POST", start);
-  }
-  if (rest.substr(0, collection.size() + 1) == "/customer/") {
-    auto id = std::string{rest.substr(collection.size() + 1)};
-    if (id.find('/') != std::string::npos)
-      return not_found(*ctx, req, "no resource at " + std::string{path},
-                       start);
-    bool get = method == restinio::http_method_get();
-    bool mod = method == restinio::http_method_patch();
-    bool del = method == restinio::http_method_delete();
-    if (!get && !mod && !del)
-      return not_allowed(*ctx, req, "GET, PATCH, DELETE", start);
-    // Ids carry their shard; anything else cannot name a customer.
-    if (!domain::is_customer_id(id))
-      return not_found(*ctx, req, "no customer with id " + id, start);
-    if (get)
-      return retrieve(ctx, std::move(req), std::move(id), start);
-    if (mod)
-      return patch(ctx, std::move(req), std::move(id), start);
-    return erase(ctx, std::move(req), std::move(id), start);
-  }
-  return not_found(*ctx, req, "no resource at " + std::string{path}, start);
+void list_customers(const exchange_ptr& ex, std::string_view) {
+  query_params params;
+  if (auto err = read_query(*ex, params))
+    return ex->fail(*err);
+  domain::list_request lr;
+  std::string error;
+  if (!domain::parse_list_request(params, ex->ctx().cfg.limits, lr, error))
+    return ex->fail(status::bad_request, error);
+  auto base = ex->href_base();
+  href_filters_to_ids(lr.query, base);
+  lr.query.fields = std::move(lr.fields); // the readers select
+  lr.query.deadline_ns
+    = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        (std::chrono::system_clock::now() + ex->ctx().cfg.request_timeout)
+          .time_since_epoch())
+        .count();
+  auto paged = lr.paged;
+  exchange::ask(
+    ex,
+    [ex, base, paged](list_page& page) {
+      auto count = page.items.size();
+      auto st = paged && count < page.total ? status::partial_content
+                                            : status::ok;
+      ex->reply(st, page_body(base, page),
+                {{"X-Total-Count", std::to_string(page.total)},
+                 {"X-Result-Count", std::to_string(count)}});
+    },
+    list_atom_v, std::move(lr.query));
+}
+
+void create_customer(const exchange_ptr& ex, std::string_view) {
+  if (auto err = require_media_type(*ex, {"application/json"},
+                                    "POST /customer"))
+    return ex->fail(*err);
+  json body;
+  if (auto err = read_json_body(*ex, body))
+    return ex->fail(*err);
+  if (auto msg = domain::check_create(body))
+    return ex->fail(status::bad_request, *msg);
+  auto base = ex->href_base();
+  exchange::ask(
+    ex,
+    [ex, base](customer_doc& doc) {
+      ex->reply(status::created, domain::with_href(base, doc.json),
+                {{"Location", base + doc.id}});
+    },
+    create_atom_v, domain::canonical_text(ex->request()->body(), body),
+    domain::index_terms(body));
+}
+
+void retrieve_customer(const exchange_ptr& ex, std::string_view path_id) {
+  auto id = customer_id(ex, path_id);
+  if (!id)
+    return;
+  query_params params;
+  if (auto err = read_query(*ex, params))
+    return ex->fail(*err);
+  std::vector<std::string> fields;
+  std::string error;
+  if (!domain::parse_fields(params, ex->ctx().cfg.limits, fields, error))
+    return ex->fail(status::bad_request, error);
+  auto on_doc = answer_doc(ex, ex->href_base(), status::ok);
+  if (fields.empty())
+    exchange::ask(ex, on_doc, retrieve_atom_v, std::move(*id));
+  else // the customer actor projects from its parsed document
+    exchange::ask(ex, on_doc, retrieve_atom_v, std::move(*id),
+                  std::move(fields));
+}
+
+void patch_customer(const exchange_ptr& ex, std::string_view path_id) {
+  auto id = customer_id(ex, path_id);
+  if (!id)
+    return;
+  query_params params;
+  if (auto err = read_query(*ex, params))
+    return ex->fail(*err);
+  if (auto err = require_media_type(
+        *ex, {"application/merge-patch+json", "application/json"},
+        "PATCH /customer/{id} (RFC 7386 merge patch)"))
+    return ex->fail(*err);
+  // Checked here without building the document: the customer actor
+  // parses the patch once, to apply it.
+  std::vector<domain::member_info> members;
+  if (auto err = scan_json_object(*ex, {"id", "href"}, members))
+    return ex->fail(*err);
+  auto base = ex->href_base();
+  const auto& patch_id = members[0];
+  const auto& patch_href = members[1];
+  if (patch_id.present && patch_id.string != *id)
+    return ex->fail(status::bad_request, "id: cannot be changed");
+  if (patch_href.present && patch_href.string != base + *id)
+    return ex->fail(status::bad_request, "href: cannot be changed");
+  exchange::ask(ex, answer_doc(ex, base, status::ok), patch_atom_v,
+                std::move(*id), ex->request()->body());
+}
+
+void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
+  auto id = customer_id(ex, path_id);
+  if (!id)
+    return;
+  query_params params;
+  if (auto err = read_query(*ex, params))
+    return ex->fail(*err);
+  exchange::ask(
+    ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
+    std::move(*id));
 }
 
 } // namespace tmf::http

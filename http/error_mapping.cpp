@@ -14,77 +14,84 @@ http_error map_error(const caf::error& err) {
   if (err.category() == caf::atom("tmf")) {
     switch (static_cast<errc>(err.code())) {
       case errc::invalid:
-        return {400, text.empty() ? "invalid request" : text};
+        return {status::bad_request, text.empty() ? "invalid request" : text};
       case errc::not_found:
-        return {404, text.empty() ? "no such customer" : text};
+        return {status::not_found, text.empty() ? "no such customer" : text};
       case errc::conflict:
-        return {409, text.empty() ? "conflicting update" : text};
+        return {status::conflict, text.empty() ? "conflicting update" : text};
       case errc::storage_full:
-        return {507, text.empty() ? "storage is full" : text};
+        return {status::insufficient_storage, text.empty() ? "storage is full" : text};
       case errc::store_failed:
-        return {500, text.empty() ? "storage failure" : text};
+        return {status::internal_server_error, text.empty() ? "storage failure" : text};
       case errc::unavailable:
-        return {503, text.empty() ? "service unavailable" : text};
+        return {status::service_unavailable, text.empty() ? "service unavailable" : text};
     }
   }
   if (err.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(err.code())) {
       case caf::sec::request_timeout:
-        return {504, "the request was not answered in time; its outcome is "
+        return {status::gateway_timeout, "the request was not answered in time; its outcome is "
                      "unknown, read the resource to find out"};
       case caf::sec::request_receiver_down:
-        return {503, "the service is restarting a component; retry"};
+        return {status::service_unavailable, "the service is restarting a component; retry"};
       default:
         break;
     }
   }
   if (err.category() == caf::atom("exit")) // the actor stopped
-    return {503, "the service is shutting down; retry"};
-  return {500, "internal error: " + caf::to_string(err)};
+    return {status::service_unavailable, "the service is shutting down; retry"};
+  return {status::internal_server_error, "internal error: " + caf::to_string(err)};
 }
 
-const char* reason_phrase(int status) noexcept {
-  switch (status) {
-    case 200:
+const char* reason_phrase(status st) noexcept {
+  switch (st) {
+    case status::ok:
       return "OK";
-    case 201:
+    case status::created:
       return "Created";
-    case 204:
+    case status::no_content:
       return "No Content";
-    case 206:
+    case status::partial_content:
       return "Partial Content";
-    case 400:
+    case status::bad_request:
       return "Bad Request";
-    case 404:
+    case status::not_found:
       return "Not Found";
-    case 405:
+    case status::method_not_allowed:
       return "Method Not Allowed";
-    case 409:
+    case status::conflict:
       return "Conflict";
-    case 413:
+    case status::payload_too_large:
       return "Payload Too Large";
-    case 415:
+    case status::uri_too_long:
+      return "URI Too Long";
+    case status::unsupported_media_type:
       return "Unsupported Media Type";
-    case 500:
+    case status::request_header_fields_too_large:
+      return "Request Header Fields Too Large";
+    case status::internal_server_error:
       return "Internal Server Error";
-    case 503:
+    case status::not_implemented:
+      return "Not Implemented";
+    case status::service_unavailable:
       return "Service Unavailable";
-    case 504:
+    case status::gateway_timeout:
       return "Gateway Timeout";
-    case 507:
+    case status::http_version_not_supported:
+      return "HTTP Version Not Supported";
+    case status::insufficient_storage:
       return "Insufficient Storage";
-    default:
-      return "Error";
   }
+  return "Error";
 }
 
-std::string error_body(int status, const std::string& message) {
-  auto code = std::to_string(status);
+std::string error_body(status st, const std::string& message) {
+  auto number = std::to_string(code(st));
   nlohmann::json body{{"@type", "Error"},
-                      {"code", code},
-                      {"reason", reason_phrase(status)},
+                      {"code", number},
+                      {"reason", reason_phrase(st)},
                       {"message", message},
-                      {"status", code}};
+                      {"status", number}};
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

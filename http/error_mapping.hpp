@@ -7,11 +7,13 @@
 
 #include <caf/fwd.hpp>
 
+#include "http/status.hpp"
+
 namespace tmf::http {
 
 /// An HTTP status and the message for the client.
 struct http_error {
-  int status = 500;
+  status st = status::internal_server_error;
   std::string message;
 };
 
@@ -20,10 +22,7 @@ struct http_error {
 /// (request_timeout 504, receiver down 503, anything else 500).
 http_error map_error(const caf::error& err);
 
-/// The standard reason phrase of `status` ("Not Found").
-const char* reason_phrase(int status) noexcept;
-
-/// The TMF Error body for `status` with `message`.
-std::string error_body(int status, const std::string& message);
+/// The TMF Error body for `st` with `message`.
+std::string error_body(status st, const std::string& message);
 
 } // namespace tmf::http

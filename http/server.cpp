@@ -8,29 +8,28 @@
 
 #include "actors/log.hpp"
 #include "http/context.hpp"
-#include "http/error_mapping.hpp"
+#include "http/guarded_socket.hpp"
+#include "http/routes.hpp"
 
 namespace tmf::http {
 
 namespace {
 
+/// RESTinio's traits with our socket (http/guarded_socket.hpp) and a cap
+/// on parallel connections.
+template <class Base>
+struct guarded_traits : Base {
+  using stream_socket_t = guarded_socket;
+  static constexpr bool use_connection_count_limiter = true;
+};
+
 /// One I/O thread: no strand. Responses completed from CAF threads are
 /// posted to the io_context (RESTinio's `done()` dispatches to the
 /// connection's executor), which only that one thread runs.
-using single_traits = restinio::default_single_thread_traits_t;
+using single_traits = guarded_traits<restinio::default_single_thread_traits_t>;
 
 /// Several I/O threads: an asio strand per connection.
-using multi_traits = restinio::default_traits_t;
-
-bool valid_host(std::string_view host) {
-  if (host.empty() || host.size() > 255)
-    return false;
-  for (auto c : host)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'
-          || c == ':' || c == '[' || c == ']' || c == '_'))
-      return false;
-  return true;
-}
+using multi_traits = guarded_traits<restinio::default_traits_t>;
 
 std::string bracketed(const std::string& address) {
   return address.find(':') != std::string::npos ? "[" + address + "]"
@@ -39,77 +38,30 @@ std::string bracketed(const std::string& address) {
 
 } // namespace
 
-// -- responses ---------------------------------------------------------------
-
-void respond(context& ctx, const restinio::request_handle_t& req, int status,
-             std::string body, const headers& extra, clock::time_point start) {
-  try {
-    auto resp = req->create_response(restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<uint16_t>(status)},
-      reason_phrase(status)});
-    if (!body.empty())
-      resp.append_header(restinio::http_field::content_type,
-                         "application/json;charset=utf-8");
-    for (const auto& [name, value] : extra)
-      resp.append_header(name, value);
-    if (ctx.stopping.load(std::memory_order_relaxed))
-      resp.connection_close();
-    resp.set_body(std::move(body));
-    resp.done();
-  } catch (const std::exception& e) {
-    log::warning(std::string{"http: cannot send response: "} + e.what());
-  }
-  auto lvl = static_cast<log::level>(ctx.cfg.request_log_level);
-  if (log::enabled(lvl)) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    clock::now() - start)
-                    .count();
-    std::string line;
-    line += req->header().method().c_str();
-    line += ' ';
-    line += req->header().request_target();
-    line += ' ';
-    line += std::to_string(status);
-    line += ' ';
-    line += std::to_string(micros);
-    line += "us";
-    log::write(lvl, line);
-  }
-}
-
-void respond_error(context& ctx, const restinio::request_handle_t& req,
-                   int status, const std::string& message,
-                   clock::time_point start, const headers& extra) {
-  respond(ctx, req, status, error_body(status, message), extra, start);
-}
-
-std::string href_base(const context& ctx,
-                      const restinio::request_handle_t& req) {
-  if (!ctx.fixed_href_base.empty())
-    return ctx.fixed_href_base;
-  auto host = req->header().get_field_or(restinio::http_field::host, "");
-  if (!valid_host(host))
-    return ctx.fallback_href_base;
-  return "http://" + host + ctx.cfg.base_path + "/customer/";
-}
-
-// -- server ------------------------------------------------------------------
-
 struct server::impl {
   std::shared_ptr<context> ctx;
+  restinio::asio_ns::io_context io;
   std::shared_ptr<std::atomic<uint16_t>> bound_port;
   restinio::running_server_handle_t<single_traits> single;
   restinio::running_server_handle_t<multi_traits> multi;
   bool stopped = false;
+
+  /// RESTinio's own limits: requests over them are refused while parsing.
+  restinio::incoming_http_msg_limits_t msg_limits() const {
+    const auto& s = ctx->cfg;
+    return restinio::incoming_http_msg_limits_t{}
+      .max_url_size(s.max_url_size)
+      .max_field_name_size(s.max_header_size)
+      .max_field_value_size(s.max_header_size)
+      .max_field_count(s.max_header_count)
+      .max_body_size(s.max_body_size);
+  }
 
   template <class Traits>
   restinio::running_server_handle_t<Traits> launch() {
     const auto& s = ctx->cfg;
     auto handler_ctx = ctx;
     auto bound = bound_port;
-    // Bodies up to 4x the configured limit are read and answered 413 with
-    // a TMF Error; beyond that RESTinio closes the connection.
-    auto hard_limit = std::max<uint64_t>(s.max_body_size * 4, 4u << 20);
     auto settings
       = restinio::server_settings_t<Traits>{}
           .address(s.address)
@@ -126,13 +78,19 @@ struct server::impl {
             + std::chrono::seconds(2))
           .read_next_http_message_timelimit(std::chrono::seconds(60))
           .write_http_response_timelimit(std::chrono::seconds(10))
-          .incoming_http_msg_limits(
-            restinio::incoming_http_msg_limits_t{}.max_body_size(hard_limit))
+          .incoming_http_msg_limits(msg_limits())
+          .max_parallel_connections(s.max_connections)
           .acceptor_post_bind_hook(
-            [bound](restinio::asio_ns::ip::tcp::acceptor& acceptor) {
-              bound->store(acceptor.local_endpoint().port());
+            [bound, handler_ctx](restinio::asio_ns::ip::tcp::acceptor& a) {
+              // Runs before the first connection is accepted.
+              auto port = a.local_endpoint().port();
+              bound->store(port);
+              const auto& cfg = handler_ctx->cfg;
+              handler_ctx->fallback_href_base
+                = "http://" + bracketed(cfg.address) + ":"
+                  + std::to_string(port) + cfg.base_path + "/customer/";
             });
-    return restinio::run_async<Traits>(restinio::own_io_context(),
+    return restinio::run_async<Traits>(restinio::external_io_context(io),
                                        std::move(settings), s.io_threads);
   }
 };
@@ -142,8 +100,16 @@ server::server(caf::actor_system& sys, router_actor router,
   : impl_(std::make_unique<impl>()) {
   auto& st = *impl_;
   st.ctx = std::make_shared<context>(sys, std::move(router), std::move(cfg));
+  st.ctx->io = &st.io;
   st.bound_port = std::make_shared<std::atomic<uint16_t>>(0);
   const auto& s = st.ctx->cfg;
+  auto limits = std::make_shared<socket_limits>();
+  limits->max_body_size = s.max_body_size;
+  limits->max_url_size = s.max_url_size;
+  limits->max_header_size = s.max_header_size;
+  limits->max_header_count = s.max_header_count;
+  limits->max_buffered_bytes = s.max_buffered_bytes;
+  guarded_socket::install(std::move(limits));
   if (!s.public_url.empty())
     st.ctx->fixed_href_base = s.public_url + s.base_path + "/customer/";
   try {
@@ -155,9 +121,6 @@ server::server(caf::actor_system& sys, router_actor router,
     throw std::runtime_error("cannot listen on " + bracketed(s.address) + ":"
                              + std::to_string(s.port) + ": " + e.what());
   }
-  st.ctx->fallback_href_base = "http://" + bracketed(s.address) + ":"
-                               + std::to_string(port()) + s.base_path
-                               + "/customer/";
 }
 
 server::~server() {

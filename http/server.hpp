@@ -13,6 +13,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/protocol.hpp"
+#include "domain/query_string.hpp"
 
 namespace tmf::http {
 
@@ -23,9 +24,16 @@ struct server_settings {
   std::string public_url; ///< "" = build href from the Host header
   std::string base_path = "/tmf-api/customerManagement/v4";
   size_t io_threads = 1;
-  uint64_t max_body_size = 1 << 20;
-  uint64_t default_limit = 100;
-  uint64_t max_limit = 1000;
+  uint64_t max_body_size = 1 << 20; ///< larger bodies: 413
+  size_t max_json_depth = 32;       ///< deeper bodies: 400
+  size_t max_url_size = 8192;       ///< longer request targets: 414
+  size_t max_header_size = 8192;    ///< longer header names/values: 431
+  size_t max_header_count = 100;    ///< more header fields: 431
+  size_t max_connections = 1024;    ///< more wait in the listen backlog
+  /// Bytes of partly received requests over all connections; past it a
+  /// connection is answered 503 and closed.
+  uint64_t max_buffered_bytes = 64ull << 20;
+  domain::list_limits limits;       ///< paging and query caps
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
 };

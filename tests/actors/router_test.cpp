@@ -111,11 +111,13 @@ TEST_CASE_METHOD(router_fixture,
   auto erased = ask<bool>(self, router, tmf::erase_atom_v, made.id);
   REQUIRE(erased);
   CHECK(*erased.value);
+  // One actor served everything from memory: no load, one writer.
+  CHECK(db->loads == 0);
   auto gone = ask<customer_doc>(self, router, tmf::retrieve_atom_v, made.id);
   REQUIRE_FALSE(gone);
   CHECK(gone.err == errc::not_found);
-  // One actor served everything from memory: no load, one writer.
-  CHECK(db->loads == 0);
+  // The deleted customer's actor was passivated: a new one looked.
+  CHECK(db->loads == 1);
   auto senders = db->write_senders();
   REQUIRE(senders.size() == 3);
   CHECK(senders[0] == senders[1]);
@@ -124,7 +126,8 @@ TEST_CASE_METHOD(router_fixture,
 }
 
 TEST_CASE_METHOD(router_fixture,
-                 "router retrieve of an unknown id answers not_found") {
+                 "router requests for an unknown id answer not_found and "
+                 "leave nothing resident") {
   start();
   auto id = tmf::domain::make_customer_id(42);
   for (int i = 0; i < 2; ++i) {
@@ -139,7 +142,8 @@ TEST_CASE_METHOD(router_fixture,
   auto e = ask<bool>(self, router, tmf::erase_atom_v, id);
   REQUIRE_FALSE(e);
   CHECK(e.err == errc::not_found);
-  CHECK(db->loads == 1); // one customer actor, loaded once
+  // Each request met a fresh actor: the one before it passivated at once.
+  CHECK(db->loads == 4);
   CHECK(db->writes == 0);
 }
 

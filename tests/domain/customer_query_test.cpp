@@ -12,6 +12,7 @@ using tmf::domain::filter_op;
 using tmf::domain::filter_term;
 using tmf::domain::sort_key;
 using tmf::domain::check_term;
+using tmf::domain::compiled_filters;
 using tmf::domain::matches;
 using tmf::domain::sort_before;
 
@@ -165,12 +166,45 @@ TEST_CASE("regex applies to numbers by their text") {
                        {"8\\d+"})));
 }
 
-TEST_CASE("an invalid regex never matches and check_term reports it") {
+TEST_CASE("an invalid regex never matches and compiling reports it") {
   auto t = term("name", filter_op::regex, {"(unclosed"});
   CHECK_FALSE(one(t));
-  auto msg = check_term(t);
-  CHECK(msg.rfind("name.regex: invalid regular expression \"(unclosed\"", 0)
+  CHECK(check_term(t).empty()); // the syntax is checked by compiling
+  compiled_filters f{{t}};
+  CHECK_FALSE(f.ok());
+  CHECK(f.error().rfind("name.regex: invalid regular expression "
+                        "\"(unclosed\"",
+                        0)
         == 0);
+  CHECK_FALSE(f.matches(customer()));
+}
+
+TEST_CASE("patterns RE2 cannot run in linear time are refused") {
+  for (auto pattern : {"(a)\\1", "(?=a)a", "a************b"}) {
+    INFO(pattern);
+    CHECK_FALSE(compiled_filters{{term("name", filter_op::regex, {pattern})}}
+                  .ok());
+  }
+}
+
+TEST_CASE("a pattern whose program exceeds the memory cap is refused") {
+  compiled_filters f{{term("name", filter_op::regex, {"\\pL{1000}"})}};
+  CHECK_FALSE(f.ok());
+  CHECK(f.error().find("name.regex") == 0);
+}
+
+TEST_CASE("catastrophic patterns for backtracking engines run in linear "
+          "time") {
+  // std::regex recursed once per input character (a stack overflow at
+  // 12,000) or backtracked for minutes on these; RE2 does neither.
+  auto doc = json{{"name", std::string(200000, 'a')}};
+  for (auto pattern : {"(a|b)*", "(a+)+b", "(a|aa)+$", "(.*a){20}"}) {
+    INFO(pattern);
+    compiled_filters f{{term("name", filter_op::regex, {pattern})}};
+    REQUIRE(f.ok());
+    auto matched = f.matches(doc);
+    CHECK(matched == (std::string{pattern} != "(a+)+b"));
+  }
 }
 
 TEST_CASE("check_term accepts well-formed terms") {

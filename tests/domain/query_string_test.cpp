@@ -210,9 +210,54 @@ TEST_CASE("an explicit eq merges with the plain form") {
 }
 
 TEST_CASE("an invalid filter is reported by check_term") {
-  CHECK(parse_error("name.regex=(x").rfind("name.regex: ", 0) == 0);
   CHECK_FALSE(parse_error(".eq=x").empty());
   CHECK_FALSE(parse_error("a..b=x").empty());
+  // Patterns are compiled (and their syntax checked) by the readers,
+  // never on the HTTP thread.
+  CHECK(parse("name.regex=(x").query.filters.size() == 1);
+}
+
+TEST_CASE("every count a client controls is capped, naming the key") {
+  list_limits limits;
+  limits.max_filters = 2;
+  limits.max_filter_values = 4;
+  limits.max_sort_keys = 2;
+  limits.max_fields = 2;
+  limits.max_regex_length = 8;
+  limits.max_path_length = 10;
+  CHECK(parse("a=1&b=2&a=3", limits).query.filters.size() == 2);
+  CHECK(parse_error("a=1&b=2&c=3", limits).find("max-filters")
+        != std::string::npos);
+  CHECK(parse_error("a=1,2,3&b=4,5", limits).find("max-filter-values")
+        != std::string::npos);
+  CHECK(parse_error("sort=a,b,c", limits).find("max-sort-keys")
+        != std::string::npos);
+  CHECK(parse_error("sort=a&sort=b&sort=-c", limits).find("max-sort-keys")
+        != std::string::npos);
+  CHECK(parse_error("fields=a,b,c", limits).find("max-fields")
+        != std::string::npos);
+  CHECK(parse_error("name.regex=aaaaaaaaa", limits).find("max-regex-length")
+        != std::string::npos);
+  CHECK(parse_error("abcdefghijk=1", limits).rfind("abcdefghijk: ", 0) == 0);
+  CHECK(parse_error("sort=abcdefghijk", limits).rfind("sort: ", 0) == 0);
+  // The parser stops at the first cap: a huge query costs little.
+  std::string huge = "sort=";
+  for (int i = 0; i < 13000; ++i)
+    huge += "k" + std::to_string(i) + ",";
+  CHECK(parse_error(huge).find("max-sort-keys") != std::string::npos);
+}
+
+TEST_CASE("parse_fields caps the names of fields=") {
+  list_limits limits;
+  limits.max_fields = 2;
+  std::vector<std::string> fields;
+  std::string error;
+  CHECK(tmf::domain::parse_fields(split("fields=a,b"), limits, fields, error));
+  CHECK(fields == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(
+    tmf::domain::parse_fields(split("fields=a&fields=b,c"), limits, fields,
+                              error));
+  CHECK(error.find("max-fields") != std::string::npos);
 }
 
 TEST_CASE("filters, sort, fields and paging combine") {

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +189,73 @@ response http_client::request(const std::string& method,
   return {};
 }
 
+// -- raw connections ---------------------------------------------------------
+
+std::string raw_exchange(uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds idle) {
+  auto fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+      && send_all(fd, bytes)) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    char chunk[65536];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(idle.count())) <= 0)
+        break;
+      auto n = ::recv(fd, chunk, sizeof(chunk), 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
+
+std::vector<response> parse_responses(const std::string& bytes) {
+  std::vector<response> out;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    auto header_end = bytes.find("\r\n\r\n", pos);
+    if (header_end == std::string::npos)
+      break;
+    std::istringstream in{bytes.substr(pos, header_end - pos)};
+    std::string line;
+    std::getline(in, line);
+    if (line.size() < 12)
+      break;
+    response resp;
+    resp.status = std::atoi(line.c_str() + 9);
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      auto colon = line.find(':');
+      if (colon == std::string::npos)
+        continue;
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      resp.headers[lower(line.substr(0, colon))] = value;
+    }
+    auto length = std::strtoull(resp.header("content-length").c_str(),
+                                nullptr, 10);
+    if (header_end + 4 + length > bytes.size())
+      break;
+    resp.body = bytes.substr(header_end + 4, length);
+    out.push_back(std::move(resp));
+    pos = header_end + 4 + length;
+  }
+  return out;
+}
+
 // -- service -----------------------------------------------------------------
 
 namespace {
@@ -228,7 +296,8 @@ std::string service::base_path() {
   return "/tmf-api/customerManagement/v4";
 }
 
-service::service(const std::string& data_dir, std::vector<std::string> args) {
+service::service(const std::string& data_dir, std::vector<std::string> args,
+                 std::vector<child_limit> limits) {
   log_path_ = data_dir + ".log";
   std::vector<std::string> all{TMF629D_PATH,
                                "--config-file=" TMF_SOURCE_DIR
@@ -242,6 +311,10 @@ service::service(const std::string& data_dir, std::vector<std::string> args) {
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    for (const auto& l : limits) {
+      rlimit rl{static_cast<rlim_t>(l.value), static_cast<rlim_t>(l.value)};
+      setrlimit(l.resource, &rl);
+    }
     dup2(out[1], STDOUT_FILENO);
     auto log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                        0644);

@@ -69,13 +69,33 @@ private:
   int fd_ = -1;
 };
 
+/// Sends `bytes` on a fresh connection to 127.0.0.1:port and returns every
+/// byte the server sent until it closed the connection, `idle` passed
+/// without a byte, or 10 s passed.
+std::string raw_exchange(uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds idle
+                         = std::chrono::milliseconds(2000));
+
+/// The HTTP/1.1 responses in `bytes` (Content-Length framed), in order;
+/// an incomplete one at the end is left out.
+std::vector<response> parse_responses(const std::string& bytes);
+
+/// A resource limit for the service process: `setrlimit(resource, value)`
+/// before exec (soft and hard).
+struct child_limit {
+  int resource;
+  uint64_t value;
+};
+
 /// The tmf629d binary running as a child process with config/test.ini.
 class service {
 public:
-  /// Starts tmf629d with `--tmf.data-dir=<data_dir>` and `args`, waits (at
-  /// most 20 s) for its `listening on` line. Throws std::runtime_error with
-  /// its log when it does not come up.
-  service(const std::string& data_dir, std::vector<std::string> args = {});
+  /// Starts tmf629d with `--tmf.data-dir=<data_dir>` and `args` (and
+  /// `limits` set in the child), waits (at most 20 s) for its `listening
+  /// on` line. Throws std::runtime_error with its log when it does not come
+  /// up.
+  service(const std::string& data_dir, std::vector<std::string> args = {},
+          std::vector<child_limit> limits = {});
 
   /// Stops it with SIGKILL if it is still running.
   ~service();
