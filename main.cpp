@@ -29,6 +29,7 @@
 #include "actors/store.hpp"
 #include "http/server.hpp"
 #include "persistence/lmdb_store.hpp"
+#include "verify.hpp"
 
 namespace {
 
@@ -118,9 +119,12 @@ bool wants_help(int argc, char** argv) {
 /// Prints the usage and every `[tmf]` key to standard output.
 void print_help(const tmf::config& cfg) {
   std::string text
-    = "usage: tmf629d [--config-file=PATH] [--tmf.KEY=VALUE ...]\n\n"
+    = "usage: tmf629d [verify] [--config-file=PATH] [--tmf.KEY=VALUE ...]\n\n"
       "TMF629 Customer Management API v4.0.0 service. Keys come from the\n"
-      "[tmf] group of the config file; the command line overrides them.\n\n";
+      "[tmf] group of the config file; the command line overrides them.\n\n"
+      "  verify   read the data folder and report what is wrong in it\n"
+      "           (rows that do not parse, indexes that do not match);\n"
+      "           exit 0: nothing, 2: problems found, 1: cannot read\n\n";
   for (const auto& opt : cfg.options()) {
     if (opt.category() != "tmf")
       continue;
@@ -139,6 +143,16 @@ void print_help(const tmf::config& cfg) {
   std::fputs(text.c_str(), stdout);
 }
 
+/// `tmf629d verify`: 0 when the data folder is sound, 2 when it is not,
+/// 1 when it cannot be read.
+int run_verify(const tmf::settings& s) {
+  tmf::verify_report report;
+  std::string error;
+  if (!tmf::verify_store(s.data_dir, s.map_size, std::cout, report, error))
+    return fail(error);
+  return report.problems == 0 ? 0 : 2;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -149,7 +163,12 @@ int main(int argc, char** argv) {
     print_help(cfg);
     return 0;
   }
-  if (auto err = cfg.parse(argc, argv))
+  // `tmf629d verify [options]`: the subcommand comes first.
+  bool verify = argc > 1 && std::string{argv[1]} == "verify";
+  std::vector<char*> args{argv, argv + argc};
+  if (verify)
+    args.erase(args.begin() + 1);
+  if (auto err = cfg.parse(static_cast<int>(args.size()), args.data()))
     return fail("bad option: " + caf::actor_system_config::render(err));
   if (cfg.cli_helptext_printed)
     return 0;
@@ -159,6 +178,8 @@ int main(int argc, char** argv) {
   tmf::settings s;
   if (auto msg = cfg.validate(s); !msg.empty())
     return fail(msg);
+  if (verify)
+    return run_verify(s);
   tmf::log::set_threshold(static_cast<tmf::log::level>(s.log_level));
 
   // Store.

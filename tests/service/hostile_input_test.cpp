@@ -11,11 +11,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "persistence/lmdb_store.hpp"
 #include "support/service.hpp"
 
 using json = nlohmann::json;
@@ -342,4 +344,64 @@ TEST_CASE("partly received requests share a memory budget") {
   CHECK(f.http.post_json(base + "/customer", sample_customer("After"))
           .status
         == 201);
+}
+
+TEST_CASE("verify reports a sound data folder, then every planted fault") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  std::vector<std::string> ids;
+  {
+    service svc{data};
+    http_client http{svc.port()};
+    for (auto name : {"A", "B", "C"}) {
+      auto r = http.post_json(base + "/customer", sample_customer(name));
+      REQUIRE(r.status == 201);
+      ids.push_back(json::parse(r.body)["id"]);
+    }
+    REQUIRE(svc.stop(SIGTERM) != -1);
+  }
+  std::string out;
+  auto config = "--config-file=" TMF_SOURCE_DIR "/config/test.ini";
+  CHECK(run_tmf629d({"verify", config, "--tmf.data-dir=" + data}, out) == 0);
+  CHECK(out.find("3 customer(s), 3 index entries, 0 problem(s)")
+        != std::string::npos);
+  // Faults an older build, a bug or a disk could leave behind.
+  auto deep = R"({"id":"00b-deep","name":"Deep","v":)" + nested(5000) + "}";
+  {
+    std::string error;
+    auto env = tmf::persistence::environment::open({data, 64ull << 20, 126},
+                                                   error);
+    REQUIRE(env);
+    using op = tmf::persistence::write_op;
+    auto customers = tmf::persistence::table::customers;
+    auto index = tmf::persistence::table::customer_index;
+    std::vector<op> ops{
+      {op::insert, customers, "00a-broken", "{oops", 0},
+      {op::insert, customers, "00a-notfirst", R"({"name":"N","id":"x"})", 0},
+      {op::insert, customers, "00b-deep", deep, 0},
+      {op::discard, index, std::string{"name\0A\0", 7} + ids[0], {}, 0},
+      {op::put, index, std::string{"name\0Ghost\0", 11} + "00a-ghost", {}, 0},
+    };
+    std::vector<tmf::persistence::write_result> results;
+    REQUIRE(env->apply(ops, results, error) == tmf::persistence::status::ok);
+  }
+  CHECK(run_tmf629d({"verify", config, "--tmf.data-dir=" + data}, out) == 2);
+  CHECK(out.find("customer 00a-broken: the stored text is not valid JSON")
+        != std::string::npos);
+  CHECK(out.find("customer 00a-notfirst: the stored text does not start "
+                 "with its id")
+        != std::string::npos);
+  CHECK(out.find("customer 00b-deep: the stored text nests deeper than 256")
+        != std::string::npos);
+  CHECK(out.find("name?Ghost?00a-ghost names no customer row")
+        != std::string::npos);
+  CHECK(out.find("name?A?" + ids[0] + " is missing") != std::string::npos);
+  CHECK(out.find("name?Deep?00b-deep is missing") != std::string::npos);
+  // The service still serves such a store, and never crashes on it.
+  service svc{data};
+  http_client http{svc.port()};
+  CHECK(http.get(base + "/customer?v=1").status == 200);
+  CHECK(http.get(base + "/customer?sort=v").status == 200);
+  CHECK(http.get(base + "/customer?fields=v").status == 200);
+  CHECK(http.get(base + "/customer?name.regex=D.*").status == 200);
 }

@@ -1,0 +1,123 @@
+#include "verify.hpp"
+
+#include <set>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/customer_index.hpp"
+#include "domain/customer_rules.hpp"
+#include "domain/json_body.hpp"
+#include "domain/stored_text.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace tmf {
+
+namespace {
+
+namespace db = persistence;
+
+/// A printable, bounded rendering of stored bytes.
+std::string shown(std::string_view bytes) {
+  std::string out;
+  for (auto c : bytes.substr(0, 64))
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (bytes.size() > 64)
+    out += "...";
+  return out;
+}
+
+/// Collects problems, printing the first `max_lines`.
+class problem_log {
+public:
+  problem_log(std::ostream& out, uint64_t max_lines)
+    : out_(out), max_lines_(max_lines) {
+    // nop
+  }
+
+  void add(const std::string& line) {
+    if (count_++ < max_lines_)
+      out_ << "problem: " << line << '\n';
+  }
+
+  uint64_t count() const {
+    return count_;
+  }
+
+  void finish() {
+    if (count_ > max_lines_)
+      out_ << "... and " << (count_ - max_lines_) << " more problem(s)\n";
+  }
+
+private:
+  std::ostream& out_;
+  uint64_t max_lines_;
+  uint64_t count_ = 0;
+};
+
+/// Checks one customer row; adds the index keys it calls for to
+/// `expected`.
+void check_row(std::string_view key, std::string_view text,
+               std::set<std::string>& expected, problem_log& log) {
+  auto id = std::string{key};
+  for (auto& term : domain::index_terms_of_text(text))
+    expected.insert(domain::index_key(term, id));
+  nlohmann::json doc;
+  std::string error;
+  if (!domain::parse_json(text, domain::max_stored_depth, doc, error)) {
+    log.add("customer " + shown(key) + ": the stored text " + error);
+    return;
+  }
+  if (domain::stored_id(text) != key)
+    log.add("customer " + shown(key)
+            + ": the stored text does not start with its id");
+  if (auto msg = domain::check_customer(doc))
+    log.add("customer " + shown(key) + ": " + *msg);
+}
+
+} // namespace
+
+bool verify_store(const std::string& data_dir, uint64_t map_size,
+                  std::ostream& out, verify_report& report,
+                  std::string& error, uint64_t max_lines) {
+  auto env = db::environment::open({data_dir, map_size, 126}, error);
+  if (!env)
+    return false;
+  auto txn = env->read();
+  if (!txn.valid()) {
+    error = "data-dir " + data_dir + ": " + txn.error();
+    return false;
+  }
+  problem_log log{out, max_lines};
+  std::set<std::string> expected;
+  txn.scan(db::table::customers, {}, [&](const db::record_view& rec) {
+    ++report.rows;
+    if (rec.version == 0)
+      log.add("customer " + shown(rec.key) + ": version 0");
+    check_row(rec.key, rec.json, expected, log);
+    return true;
+  });
+  auto stored = txn.count(db::table::customers);
+  if (stored > report.rows)
+    log.add(std::to_string(stored - report.rows)
+            + " customer row(s) cannot be decoded (no version prefix)");
+  txn.scan(db::table::customer_index, {}, [&](const db::record_view& rec) {
+    ++report.index_entries;
+    auto key = std::string{rec.key};
+    if (expected.erase(key) == 0)
+      log.add("index entry " + shown(key)
+              + " names no customer row that holds it");
+    return true;
+  });
+  for (const auto& key : expected)
+    log.add("index entry " + shown(key) + " is missing");
+  log.finish();
+  report.problems = log.count();
+  out << "verified " << data_dir << ": " << report.rows
+      << " customer(s), " << report.index_entries << " index entr"
+      << (report.index_entries == 1 ? "y" : "ies") << ", "
+      << report.problems << " problem(s)\n";
+  return true;
+}
+
+} // namespace tmf
