@@ -11,6 +11,7 @@
 #  include <malloc.h>
 #endif
 
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
@@ -27,12 +28,11 @@ namespace {
 struct router_state {
   static constexpr const char* name = "router";
 
-  using clock = std::chrono::steady_clock;
-
   struct entry {
     customer_actor handle;
     uint64_t forwarded = 0; ///< messages sent to `handle`
-    clock::time_point last_used;
+    /// On the actor clock: simulated time in deterministic tests.
+    caf::actor_clock::time_point last_used;
     std::list<std::string>::iterator lru_pos;
   };
 
@@ -72,7 +72,7 @@ router_state::entry& add_entry(router_ptr self, const std::string& id,
   auto pos = st.lru.insert(st.lru.end(), id);
   auto& e = st.customers[id];
   e.handle = std::move(handle);
-  e.last_used = router_state::clock::now();
+  e.last_used = self->clock().now();
   e.lru_pos = pos;
   if (st.customers.size() > st.cfg.max_resident && st.lru.front() != id) {
     auto& oldest = st.customers[st.lru.front()];
@@ -101,7 +101,7 @@ customer_actor& owner(router_ptr self, const std::string& id) {
     return e.handle;
   }
   st.lru.splice(st.lru.end(), st.lru, i->second.lru_pos);
-  i->second.last_used = router_state::clock::now();
+  i->second.last_used = self->clock().now();
   ++i->second.forwarded;
   return i->second.handle;
 }
@@ -119,7 +119,7 @@ caf::timespan sweep_interval(caf::timespan idle_timeout) {
 /// idle period (if it could not passivate, e.g. a message was in flight).
 void sweep(router_ptr self) {
   auto& st = self->state;
-  auto now = router_state::clock::now();
+  auto now = self->clock().now();
   auto limit = st.lru.size();
   size_t asked = 0;
   for (size_t i = 0; i < limit && !st.lru.empty(); ++i, ++asked) {

@@ -23,6 +23,7 @@
 #include <caf/after.hpp>
 #include <caf/system_messages.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -342,6 +343,84 @@ struct actor_fixture {
     self->send_exit(reader, caf::exit_reason::user_shutdown);
     await_all_stopped(sys);
   }
+};
+
+} // namespace tmf::test
+
+namespace tmf::test {
+
+/// An actor system on CAF's deterministic test coordinator with the fake
+/// store: actors run only inside `run()`, and time passes only when a test
+/// advances it, so actor state machines are tested without sleeps.
+struct deterministic_fixture {
+  static caf::actor_system_config& make_config(caf::actor_system_config& cfg) {
+    cfg.add_message_types<caf::id_block::tmf>();
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    return cfg;
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{make_config(cfg)};
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scoped_actor self{sys};
+  fake_db_ptr db = std::make_shared<fake_db>();
+  store_writer_actor writer = sys.spawn(fake_writer_impl, db);
+  store_reader_actor reader = sys.spawn(fake_reader_impl, db);
+
+  /// Runs every actor until none has anything left to do.
+  void run() {
+    sched.run();
+  }
+
+  /// Lets `span` of simulated time pass in steps of `step`, running the
+  /// actors after each step (timers fire in order).
+  void pass(caf::timespan span, caf::timespan step) {
+    for (caf::timespan t{0}; t < span; t += step) {
+      sched.advance_time(step);
+      run();
+    }
+  }
+
+  /// Sends a request and runs the actors; its answer, or a failed check
+  /// when nothing answered (never blocks).
+  template <class T, class Handle, class... Ts>
+  reply<T> call(const Handle& dest, Ts&&... xs) {
+    auto h = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    return answer_of<T>(h);
+  }
+
+  /// The answer to `h` if it is in the mailbox, else a failed check.
+  template <class T, class Handle>
+  reply<T> answer_of(Handle& h) {
+    reply<T> out;
+    if (self->mailbox().empty()) {
+      FAIL_CHECK("the request has not been answered");
+      return out;
+    }
+    h.receive([&](T& x) { out.value = std::move(x); },
+              [&](caf::error& e) { out.err = std::move(e); });
+    return out;
+  }
+
+  /// Stops `h` (and whatever it stops on exit) when the test ends.
+  template <class Handle>
+  Handle own(Handle h) {
+    owned.emplace_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
+
+  ~deterministic_fixture() {
+    for (auto& h : owned)
+      self->send_exit(h, caf::exit_reason::user_shutdown);
+    run();
+    self->send_exit(writer, caf::exit_reason::user_shutdown);
+    self->send_exit(reader, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  std::vector<caf::actor> owned;
 };
 
 } // namespace tmf::test

@@ -17,6 +17,7 @@
 #include "actors/store.hpp"
 #include "fake_store.hpp"
 #include "persistence/lmdb_store.hpp"
+#include "support/temp_dir.hpp"
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -173,158 +174,6 @@ TEST_CASE_METHOD(router_fixture, "router list is delegated to a reader") {
   CHECK(seen.filters[0].values == std::vector<std::string>{"Approved"});
 }
 
-TEST_CASE_METHOD(router_fixture,
-                 "router passivates an idle customer and reloads it later") {
-  start(100ms);
-  auto made = create();
-  auto patched = ask<customer_doc>(self, router, tmf::patch_atom_v, made.id,
-                                   std::string{R"({"status":"Validated"})"});
-  REQUIRE(patched);
-  REQUIRE(patched.value->version == 2);
-  // The actor that committed the patch (the one that created the customer,
-  // unless a slow machine already passivated that one in between).
-  auto current = writer_of(1);
-  // Idle for 100 ms: the router stops it (bounded wait, generous margin).
-  REQUIRE(await_down(current));
-  auto loads_before = db->loads.load();
-  auto got = ask<customer_doc>(self, router, tmf::retrieve_atom_v, made.id);
-  REQUIRE(got);
-  CHECK(db->loads == loads_before + 1); // a new incarnation loaded it
-  CHECK(got.value->version == 2);
-  CHECK(got.value->json == patched.value->json);
-  // The new incarnation keeps working on the latest committed doc.
-  auto again = ask<customer_doc>(self, router, tmf::patch_atom_v, made.id,
-                                 std::string{R"({"name":"Renamed"})"});
-  REQUIRE(again);
-  CHECK(again.value->version == 3);
-  auto doc = json::parse(again.value->json);
-  CHECK(doc["status"] == "Validated");
-  CHECK(doc["name"] == "Renamed");
-  CHECK(writer_of(2) != current);
-}
-
-TEST_CASE_METHOD(router_fixture,
-                 "router does not passivate a customer with a write in "
-                 "flight") {
-  start(100ms);
-  auto made = create();
-  db->hold_writes = true;
-  auto patch_h = self->request(router, tmf::test::request_timeout,
-                               tmf::patch_atom_v, made.id,
-                               std::string{R"({"status":"Validated"})"});
-  // Wait until the write is held, then keep it far beyond the idle timeout.
-  REQUIRE(tmf::test::eventually([&] { return db->writes == 2; }));
-  std::this_thread::sleep_for(600ms);
-  CHECK(db->answered == 1);
-  db->hold_writes = false;
-  self->send(writer, tmf::flush_atom_v);
-  reply<customer_doc> patched;
-  patch_h.receive([&](customer_doc& d) { patched.value = std::move(d); },
-                  [&](caf::error& e) { patched.err = std::move(e); });
-  REQUIRE(patched);
-  CHECK(patched.value->version == 2);
-  CHECK(json::parse(patched.value->json)["status"] == "Validated");
-  auto row = db->get(made.id);
-  REQUIRE(row);
-  CHECK(row->version == 2);
-  CHECK(row->json == patched.value->json);
-  auto got = ask<customer_doc>(self, router, tmf::retrieve_atom_v, made.id);
-  REQUIRE(got);
-  CHECK(got.value->version == 2);
-  CHECK(got.value->json == patched.value->json);
-}
-
-// The idle report races with forwarded messages: the customer reports
-// `handled` messages while the router has already forwarded more. The router
-// must keep it; passivating it would let a new incarnation load a stale doc
-// while the old one still commits a queued patch.
-TEST_CASE_METHOD(router_fixture,
-                 "router does not passivate a customer with messages in "
-                 "flight") {
-  start(100ms);
-  auto made = create();
-  // P1's write is held far beyond the idle timeout: the customer's idle
-  // timeout fires while it waits and is handled once the write is answered.
-  db->hold_writes = true;
-  auto p1_h = self->request(router, tmf::test::request_timeout,
-                            tmf::patch_atom_v, made.id,
-                            std::string{R"({"status":"Validated"})"});
-  REQUIRE(tmf::test::eventually([&] { return db->writes == 2; }));
-  auto loads_before = db->loads.load();
-  std::this_thread::sleep_for(300ms);
-  // P2 is forwarded (and queued in the customer) before the customer can
-  // report idle for P1.
-  auto p2_h = self->request(router, tmf::test::request_timeout,
-                            tmf::patch_atom_v, made.id,
-                            std::string{R"({"name":"Second"})"});
-  std::this_thread::sleep_for(100ms);
-  // Answer P1 only: the customer reports idle with P2 still unhandled, then
-  // handles P2, whose write is held again.
-  self->send(writer, tmf::flush_atom_v);
-  REQUIRE(tmf::test::eventually([&] { return db->writes == 3; }));
-  std::this_thread::sleep_for(200ms); // the router has seen the report
-  // R is sent after P2 and must see it.
-  auto r_h = self->request(router, tmf::test::request_timeout,
-                           tmf::retrieve_atom_v, made.id);
-  std::this_thread::sleep_for(100ms);
-  db->hold_writes = false;
-  self->send(writer, tmf::flush_atom_v);
-  reply<customer_doc> p1, p2, r;
-  auto fill = [](reply<customer_doc>& out) {
-    return std::make_pair(
-      [&out](customer_doc& d) { out.value = std::move(d); },
-      [&out](caf::error& e) { out.err = std::move(e); });
-  };
-  auto f1 = fill(p1);
-  p1_h.receive(f1.first, f1.second);
-  auto f2 = fill(p2);
-  p2_h.receive(f2.first, f2.second);
-  auto f3 = fill(r);
-  r_h.receive(f3.first, f3.second);
-  REQUIRE(p1);
-  REQUIRE(p2);
-  REQUIRE(r);
-  CHECK(p1.value->version == 2);
-  CHECK(p2.value->version == 3);
-  CHECK(r.value->version == 3);
-  CHECK(r.value->json == p2.value->json);
-  CHECK(db->loads == loads_before); // no second incarnation
-  auto row = db->get(made.id);
-  REQUIRE(row);
-  CHECK(row->version == 3);
-}
-
-TEST_CASE_METHOD(router_fixture,
-                 "router passivates the least recently used customer above "
-                 "max_resident") {
-  start(std::chrono::seconds(60), 2); // only the cap passivates here
-  auto a = create("A");
-  auto b = create("B");
-  // Touch A: B becomes the least recently used.
-  REQUIRE(ask<customer_doc>(self, router, tmf::retrieve_atom_v, a.id));
-  auto actor_a = writer_of(0);
-  auto actor_b = writer_of(1);
-  self->monitor(actor_a);
-  auto c = create("C");
-  REQUIRE(await_down(actor_b));
-  // A stays resident: no down message for it.
-  bool a_down = false;
-  self->receive([&](caf::down_msg& dm) { a_down = dm.source == actor_a; },
-                caf::after(300ms) >> [] {});
-  CHECK_FALSE(a_down);
-  CHECK(db->loads == 0);
-  // B comes back from the store with its committed doc.
-  auto got = ask<customer_doc>(self, router, tmf::retrieve_atom_v, b.id);
-  REQUIRE(got);
-  CHECK(got.value->json == b.json);
-  CHECK(db->loads == 1);
-  auto got_a = ask<customer_doc>(self, router, tmf::retrieve_atom_v, a.id);
-  REQUIRE(got_a);
-  auto got_c = ask<customer_doc>(self, router, tmf::retrieve_atom_v, c.id);
-  REQUIRE(got_c);
-  CHECK(got_c.value->json == c.json);
-}
-
 TEST_CASE_METHOD(router_fixture, "router exit stops its customers") {
   start(); // idle timeout of 60 s: only the router's exit stops them
   for (int i = 0; i < 3; ++i)
@@ -352,21 +201,7 @@ namespace {
 /// The real store actors over an LMDB environment in a mkdtemp() folder,
 /// removed at the end (after the actor system has stopped every actor).
 struct real_store_fixture {
-  struct temp_dir {
-    std::string path;
-    temp_dir() {
-      char tmpl[] = "/tmp/tmf-actors-test-XXXXXX";
-      auto ptr = ::mkdtemp(tmpl);
-      REQUIRE(ptr != nullptr);
-      path = ptr;
-    }
-    ~temp_dir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-
-  temp_dir tmp; // declared first: removed last
+  tmf::test::temp_dir tmp; // declared first: removed last
   caf::actor_system_config cfg;
   caf::actor_system sys{
     tmf::test::actor_fixture::make_config(cfg)};
@@ -377,7 +212,7 @@ struct real_store_fixture {
 
   real_store_fixture() {
     std::string error;
-    auto env = tmf::persistence::environment::open({tmp.path, 1ull << 26, 126},
+    auto env = tmf::persistence::environment::open({tmp.path(), 1ull << 26, 126},
                                                    error);
     REQUIRE(env != nullptr);
     std::shared_ptr<tmf::persistence::environment> shared{std::move(env)};

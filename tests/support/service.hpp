@@ -1,8 +1,8 @@
 #pragma once
 
-// Test support for black-box tests of the real tmf629d binary: a temporary
-// folder, the service as a child process (127.0.0.1, free port, stopped by
-// its own PID), and a minimal blocking HTTP/1.1 client.
+// Test support for black-box tests of the real tmf629d binary: the service
+// as a child process (127.0.0.1, free port, stopped by its own PID). The
+// folder, client and samples it is used with come along.
 
 #include <chrono>
 #include <map>
@@ -11,74 +11,11 @@
 
 #include <sys/types.h>
 
+#include "support/http_client.hpp"
+#include "support/samples.hpp"
+#include "support/temp_dir.hpp"
+
 namespace tmf::test {
-
-/// A fresh folder under /tmp, removed with its content on destruction.
-class temp_dir {
-public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::string& path() const {
-    return path_;
-  }
-
-private:
-  std::string path_;
-};
-
-/// One HTTP response.
-struct response {
-  int status = 0;
-  std::map<std::string, std::string> headers; ///< lower-case names
-  std::string body;
-  std::string header(const std::string& lower_name) const;
-};
-
-/// A keep-alive HTTP/1.1 connection to 127.0.0.1:port (reconnects when the
-/// server closed it). Every call is bounded by a 10 s socket timeout.
-class http_client {
-public:
-  explicit http_client(uint16_t port);
-  ~http_client();
-  http_client(const http_client&) = delete;
-  http_client& operator=(const http_client&) = delete;
-
-  /// Sends one request; returns status 0 when the connection failed.
-  response request(const std::string& method, const std::string& target,
-                   const std::string& body = {},
-                   const std::map<std::string, std::string>& headers = {});
-
-  response get(const std::string& target) {
-    return request("GET", target);
-  }
-  response post_json(const std::string& target, const std::string& body) {
-    return request("POST", target, body,
-                   {{"Content-Type", "application/json"}});
-  }
-  response merge_patch(const std::string& target, const std::string& body) {
-    return request("PATCH", target, body,
-                   {{"Content-Type", "application/merge-patch+json"}});
-  }
-
-private:
-  bool connect_();
-  void close_();
-  uint16_t port_;
-  int fd_ = -1;
-};
-
-/// Sends `bytes` on a fresh connection to 127.0.0.1:port and returns every
-/// byte the server sent until it closed the connection, `idle` passed
-/// without a byte, or 10 s passed.
-std::string raw_exchange(uint16_t port, const std::string& bytes,
-                         std::chrono::milliseconds idle
-                         = std::chrono::milliseconds(2000));
-
-/// The HTTP/1.1 responses in `bytes` (Content-Length framed), in order;
-/// an incomplete one at the end is left out.
-std::vector<response> parse_responses(const std::string& bytes);
 
 /// A resource limit for the service process: `setrlimit(resource, value)`
 /// before exec (soft and hard).
@@ -131,8 +68,5 @@ private:
 /// Runs tmf629d with `args` to completion (bounded to 20 s); returns the exit
 /// code and fills `output` with stdout and stderr together.
 int run_tmf629d(const std::vector<std::string>& args, std::string& output);
-
-/// A valid customer body for POST with a unique name.
-std::string sample_customer(const std::string& name);
 
 } // namespace tmf::test
