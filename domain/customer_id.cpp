@@ -1,5 +1,6 @@
 #include "domain/customer_id.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -57,12 +58,10 @@ void take_random(unsigned char* out, size_t n) {
 
 } // namespace
 
-std::string make_customer_id(uint16_t shard) {
+std::string make_random_id() {
   std::array<unsigned char, 17> bytes{}; // 130 bits used (26 x 5)
   take_random(bytes.data(), bytes.size());
-  std::string id(4 + random_chars, '-');
-  std::snprintf(id.data(), 4, "%03x", shard % shard_count);
-  id[3] = '-';
+  std::string id(random_chars, 'a');
   unsigned acc = 0;
   int bits = 0;
   size_t in = 0;
@@ -71,10 +70,21 @@ std::string make_customer_id(uint16_t shard) {
       acc = (acc << 8) | bytes[in++];
       bits += 8;
     }
-    id[4 + i] = base32[(acc >> (bits - 5)) & 31u];
+    id[i] = base32[(acc >> (bits - 5)) & 31u];
     bits -= 5;
   }
   return id;
+}
+
+bool is_random_id(std::string_view id) noexcept {
+  return id.size() == random_chars
+         && std::all_of(id.begin(), id.end(), is_base32);
+}
+
+std::string make_customer_id(uint16_t shard) {
+  char prefix[5];
+  std::snprintf(prefix, sizeof(prefix), "%03x-", shard % shard_count);
+  return prefix + make_random_id();
 }
 
 bool is_customer_id(std::string_view id) noexcept {
