@@ -24,6 +24,7 @@
 
 #include "actors/config.hpp"
 #include "actors/log.hpp"
+#include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
 #include "actors/router.hpp"
 #include "actors/store.hpp"
@@ -69,6 +70,19 @@ void use_batch_scheduling() {
     tmf::log::warning(std::string{"cannot use SCHED_BATCH: "}
                       + std::strerror(errno) + "; continuing with normal "
                       "scheduling");
+}
+
+/// The query caps of the settings.
+tmf::domain::list_limits list_limits(const tmf::settings& s) {
+  tmf::domain::list_limits limits;
+  limits.default_limit = s.default_limit;
+  limits.max_limit = s.max_limit;
+  limits.max_filters = s.max_filters;
+  limits.max_filter_values = s.max_filter_values;
+  limits.max_sort_keys = s.max_sort_keys;
+  limits.max_fields = s.max_fields;
+  limits.max_regex_length = s.max_regex_length;
+  return limits;
 }
 
 /// Descriptors kept free of HTTP connections: LMDB, CAF, logs, the
@@ -143,6 +157,52 @@ void print_help(const tmf::config& cfg) {
   std::fputs(text.c_str(), stdout);
 }
 
+/// The HTTP layer's part of the settings.
+tmf::http::server_settings http_settings(const tmf::settings& s) {
+  tmf::http::server_settings hs;
+  hs.address = s.address;
+  hs.port = s.port;
+  hs.public_url = s.public_url;
+  hs.base_path = s.base_path;
+  hs.io_threads = s.io_threads;
+  hs.max_body_size = s.max_body_size;
+  hs.max_json_depth = s.max_json_depth;
+  hs.max_url_size = s.max_url_size;
+  hs.max_header_size = s.max_header_size;
+  hs.max_header_count = s.max_header_count;
+  hs.max_connections = fit_connections(s.max_connections);
+  hs.max_buffered_bytes = s.max_buffered_bytes;
+  hs.limits = list_limits(s);
+  hs.listener_log_size = s.listener_log_size;
+  hs.request_timeout = s.request_timeout;
+  hs.request_log_level = s.request_log_level;
+  return hs;
+}
+
+/// The notifier's part of the settings.
+tmf::notifier_config
+notifier_config(const tmf::settings& s, tmf::store_writer_actor writer,
+                std::shared_ptr<tmf::persistence::environment> env) {
+  tmf::notifier_config nc;
+  nc.writer = std::move(writer);
+  nc.env = std::move(env);
+  nc.limits = list_limits(s);
+  std::string error; // validated already
+  nc.policy.parse(s.hub_callback_allow, s.hub_callback_deny, error);
+  nc.max_callback_length = s.hub_max_callback_length;
+  nc.max_subscriptions = s.hub_max_subscriptions;
+  nc.window = s.hub_window;
+  nc.first_retry = s.hub_first_retry;
+  nc.max_retry = s.hub_max_retry;
+  nc.retry_budget = s.hub_retry_budget;
+  nc.stats_interval = s.hub_stats_interval;
+  nc.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    s.hub_connect_timeout);
+  nc.delivery_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    s.hub_delivery_timeout);
+  return nc;
+}
+
 /// `tmf629d verify`: 0 when the data folder is sound, 2 when it is not,
 /// 1 when it cannot be read.
 int run_verify(const tmf::settings& s) {
@@ -158,7 +218,7 @@ int run_verify(const tmf::settings& s) {
 int main(int argc, char** argv) {
   block_termination_signals();
   tmf::config cfg;
-  cfg.add_message_types<caf::id_block::tmf>();
+  tmf::add_message_types(cfg);
   if (wants_help(argc, argv)) {
     print_help(cfg);
     return 0;
@@ -195,6 +255,8 @@ int main(int argc, char** argv) {
 
   caf::actor_system sys{cfg};
   auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
+  auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
+  caf::anon_send(writer, tmf::start_atom_v, notifier);
   tmf::router_config rc;
   rc.writer = writer;
   for (size_t i = 0; i < s.readers; ++i)
@@ -209,12 +271,15 @@ int main(int argc, char** argv) {
   auto router = tmf::spawn_router(sys, std::move(rc));
 
   auto stop_actors = [&] {
-    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
     {
-      // The customers answer (or fail) their last requests before the
-      // store goes away.
+      // The customers answer (or fail) their last requests, and the
+      // notifier stores its positions, before the store goes away.
       caf::scoped_actor self{sys};
-      self->wait_for(router);
+      for (auto handle : {caf::actor_cast<caf::actor>(router),
+                          caf::actor_cast<caf::actor>(notifier)}) {
+        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+        self->wait_for(handle);
+      }
     }
     for (auto& r : readers)
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
@@ -222,36 +287,16 @@ int main(int argc, char** argv) {
     sys.await_all_actors_done();
   };
 
-  // HTTP.
-  tmf::http::server_settings hs;
-  hs.address = s.address;
-  hs.port = s.port;
-  hs.public_url = s.public_url;
-  hs.base_path = s.base_path;
-  hs.io_threads = s.io_threads;
-  hs.max_body_size = s.max_body_size;
-  hs.max_json_depth = s.max_json_depth;
-  hs.max_url_size = s.max_url_size;
-  hs.max_header_size = s.max_header_size;
-  hs.max_header_count = s.max_header_count;
-  hs.max_connections = fit_connections(s.max_connections);
-  hs.max_buffered_bytes = s.max_buffered_bytes;
-  hs.limits.default_limit = s.default_limit;
-  hs.limits.max_limit = s.max_limit;
-  hs.limits.max_filters = s.max_filters;
-  hs.limits.max_filter_values = s.max_filter_values;
-  hs.limits.max_sort_keys = s.max_sort_keys;
-  hs.limits.max_fields = s.max_fields;
-  hs.limits.max_regex_length = s.max_regex_length;
-  hs.request_timeout = s.request_timeout;
-  hs.request_log_level = s.request_log_level;
   std::unique_ptr<tmf::http::server> http;
   try {
-    http = std::make_unique<tmf::http::server>(sys, router, hs);
+    http = std::make_unique<tmf::http::server>(sys, router, notifier,
+                                               http_settings(s));
   } catch (const std::exception& e) {
     stop_actors();
     return fail(e.what());
   }
+  // Events are delivered once their href can be built.
+  caf::anon_send(notifier, tmf::start_atom_v, http->href_base());
   std::printf("listening on %s\n", http->url().c_str());
   std::fflush(stdout);
   tmf::log::info("listening on " + http->url());

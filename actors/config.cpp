@@ -1,12 +1,14 @@
 #include "actors/config.hpp"
 
 #include <cctype>
+#include <tuple>
 #include <limits>
 
 #include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>
 
 #include "actors/log.hpp"
+#include "domain/hub.hpp"
 
 namespace tmf {
 
@@ -49,6 +51,30 @@ config::config() {
     .add(max_fields, "max-fields", "names in fields=")
     .add(max_regex_length, "max-regex-length",
          "bytes of one .regex pattern")
+    .add(hub_max_subscriptions, "hub-max-subscriptions",
+         "hub subscriptions at most")
+    .add(hub_max_callback_length, "hub-max-callback-length",
+         "characters of a callback URL at most")
+    .add(hub_callback_allow, "hub-callback-allow",
+         "callback hosts, addresses or CIDR ranges allowed (comma list; "
+         "empty: every one not denied)")
+    .add(hub_callback_deny, "hub-callback-deny",
+         "callback hosts, addresses or CIDR ranges refused (comma list)")
+    .add(hub_retry_budget, "hub-retry-budget",
+         "how long an event is retried before it is parked")
+    .add(hub_first_retry, "hub-first-retry",
+         "delay before the first retry (doubles up to hub-max-retry)")
+    .add(hub_max_retry, "hub-max-retry", "longest delay between retries")
+    .add(hub_connect_timeout, "hub-connect-timeout",
+         "connect timeout of a delivery")
+    .add(hub_delivery_timeout, "hub-delivery-timeout",
+         "total timeout of a delivery")
+    .add(hub_window, "hub-window",
+         "events of one subscription in flight or waiting at most")
+    .add(hub_stats_interval, "hub-stats-interval",
+         "how often delivery statistics are logged (when there were any)")
+    .add(listener_log_size, "listener-log-size",
+         "events the /listener endpoints keep (GET /listener)")
     .add(request_timeout, "request-timeout",
          "answer 504 when an actor has not answered by then")
     .add(idle_timeout, "idle-timeout",
@@ -178,6 +204,44 @@ std::string config::validate_caps(settings& out) const {
   return {};
 }
 
+std::string config::validate_hub(settings& out) const {
+  for (auto msg :
+       {in_range("hub-max-subscriptions", hub_max_subscriptions, 0, 100000,
+                 out.hub_max_subscriptions),
+        in_range("hub-max-callback-length", hub_max_callback_length, 16,
+                 65536, out.hub_max_callback_length),
+        in_range("hub-window", hub_window, 1, 10000, out.hub_window),
+        in_range("listener-log-size", listener_log_size, 0, 1000000,
+                 out.listener_log_size)})
+    if (!msg.empty())
+      return msg;
+  domain::callback_policy policy;
+  std::string error;
+  if (!policy.parse(hub_callback_allow, hub_callback_deny, error))
+    return "tmf.hub-callback-allow/deny: " + error;
+  out.hub_callback_allow = hub_callback_allow;
+  out.hub_callback_deny = hub_callback_deny;
+  auto positive = [](caf::timespan x) { return x.count() > 0; };
+  for (auto [name, value, target] :
+       {std::tuple{"hub-retry-budget", hub_retry_budget,
+                   &out.hub_retry_budget},
+        std::tuple{"hub-first-retry", hub_first_retry, &out.hub_first_retry},
+        std::tuple{"hub-max-retry", hub_max_retry, &out.hub_max_retry},
+        std::tuple{"hub-connect-timeout", hub_connect_timeout,
+                   &out.hub_connect_timeout},
+        std::tuple{"hub-delivery-timeout", hub_delivery_timeout,
+                   &out.hub_delivery_timeout},
+        std::tuple{"hub-stats-interval", hub_stats_interval,
+                   &out.hub_stats_interval}}) {
+    if (!positive(value))
+      return std::string{"tmf."} + name + ": must be positive";
+    *target = value;
+  }
+  if (hub_first_retry > hub_max_retry)
+    return "tmf.hub-first-retry: must not exceed tmf.hub-max-retry";
+  return {};
+}
+
 std::string config::validate(settings& out) const {
   auto positive = [](caf::timespan x) { return x.count() > 0; };
   if (address.empty())
@@ -229,6 +293,8 @@ std::string config::validate(settings& out) const {
     return "tmf.default-limit: must be between 1 and tmf.max-limit";
   out.default_limit = static_cast<uint64_t>(default_limit);
   if (auto msg = validate_caps(out); !msg.empty())
+    return msg;
+  if (auto msg = validate_hub(out); !msg.empty())
     return msg;
   if (!positive(request_timeout))
     return "tmf.request-timeout: must be positive";
@@ -287,6 +353,14 @@ std::string describe(const settings& s) {
          + " max-sort-keys=" + std::to_string(s.max_sort_keys)
          + " max-fields=" + std::to_string(s.max_fields)
          + " max-regex-length=" + std::to_string(s.max_regex_length)
+         + " hub-max-subscriptions=" + std::to_string(s.hub_max_subscriptions)
+         + " hub-callback-allow=" + s.hub_callback_allow
+         + " hub-callback-deny=" + s.hub_callback_deny
+         + " hub-retry-budget=" + ms(s.hub_retry_budget)
+         + " hub-first-retry=" + ms(s.hub_first_retry)
+         + " hub-max-retry=" + ms(s.hub_max_retry)
+         + " hub-delivery-timeout=" + ms(s.hub_delivery_timeout)
+         + " hub-window=" + std::to_string(s.hub_window)
          + " request-timeout=" + ms(s.request_timeout)
          + " idle-timeout=" + ms(s.idle_timeout)
          + " shutdown-timeout=" + ms(s.shutdown_timeout)

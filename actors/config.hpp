@@ -39,6 +39,18 @@ struct settings {
   size_t max_sort_keys = 8;       ///< sort keys of a list query
   size_t max_fields = 64;         ///< fields= names
   size_t max_regex_length = 256;  ///< bytes of one .regex pattern
+  size_t hub_max_subscriptions = 100;
+  size_t hub_max_callback_length = 2048;
+  std::string hub_callback_allow; ///< comma list; empty: all not denied
+  std::string hub_callback_deny;  ///< comma list
+  caf::timespan hub_retry_budget{};
+  caf::timespan hub_first_retry{};
+  caf::timespan hub_max_retry{};
+  caf::timespan hub_connect_timeout{};
+  caf::timespan hub_delivery_timeout{};
+  size_t hub_window = 64;
+  caf::timespan hub_stats_interval{};
+  size_t listener_log_size = 1000;
   caf::timespan request_timeout{};
   caf::timespan idle_timeout{};
   caf::timespan shutdown_timeout{};
@@ -74,6 +86,18 @@ struct config : caf::actor_system_config {
   int64_t max_sort_keys = 8;
   int64_t max_fields = 64;
   int64_t max_regex_length = 256;
+  int64_t hub_max_subscriptions = 100;
+  int64_t hub_max_callback_length = 2048;
+  std::string hub_callback_allow;
+  std::string hub_callback_deny = "169.254.0.0/16,fe80::/10";
+  caf::timespan hub_retry_budget = std::chrono::hours(24);
+  caf::timespan hub_first_retry = std::chrono::seconds(1);
+  caf::timespan hub_max_retry = std::chrono::minutes(5);
+  caf::timespan hub_connect_timeout = std::chrono::seconds(2);
+  caf::timespan hub_delivery_timeout = std::chrono::seconds(10);
+  int64_t hub_window = 64;
+  caf::timespan hub_stats_interval = std::chrono::seconds(60);
+  int64_t listener_log_size = 1000;
   caf::timespan request_timeout = std::chrono::seconds(5);
   caf::timespan idle_timeout = std::chrono::seconds(60);
   caf::timespan shutdown_timeout = std::chrono::seconds(5);
@@ -96,6 +120,9 @@ private:
   /// The caps on what a client controls (max-json-depth ... max-regex-
   /// length); part of `validate`.
   std::string validate_caps(settings& out) const;
+
+  /// The event hub's keys (hub-...); part of `validate`.
+  std::string validate_hub(settings& out) const;
 };
 
 /// Parses a byte size: a positive integer with an optional unit (B, KiB,

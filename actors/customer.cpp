@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/customer_fields.hpp"
+#include "domain/customer_id.hpp"
+#include "domain/events.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_rules.hpp"
 #include "domain/json_body.hpp"
@@ -82,14 +84,15 @@ public:
     }
   }
 
-  /// True when `doc` differs from before in a touched member.
-  bool changed(const nlohmann::json& doc) const {
+  /// The touched members whose value in `doc` differs from before.
+  std::vector<std::string> changed(const nlohmann::json& doc) const {
+    std::vector<std::string> out;
     for (auto& [key, value] : before_) {
       auto i = doc.find(key);
       if (value ? (i == doc.end() || *i != *value) : i != doc.end())
-        return true;
+        out.push_back(key);
     }
-    return false;
+    return out;
   }
 
 private:
@@ -168,10 +171,27 @@ std::optional<caf::error> accept(self_ptr self) {
   return no_such_customer(st.id);
 }
 
+/// The outbox texts of the events `specs` of a write leaving the customer
+/// as `text` (its last text for a delete).
+std::vector<std::string> events_of(const std::vector<domain::event_spec>& specs,
+                                   const std::string& correlation,
+                                   const std::string& text) {
+  std::vector<std::string> out;
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  for (const auto& spec : specs)
+    out.push_back(domain::event_text(
+      spec, {domain::make_random_id(), domain::rfc3339_utc(now), correlation},
+      text));
+  return out;
+}
+
 // -- handlers -----------------------------------------------------------------
 
 caf::result<customer_doc> create(self_ptr self, const std::string& body,
-                                 std::vector<std::string>& terms) {
+                                 std::vector<std::string>& terms,
+                                 const std::string& correlation) {
   auto& st = self->state;
   ++st.handled;
   if (st.exists)
@@ -182,7 +202,9 @@ caf::result<customer_doc> create(self_ptr self, const std::string& body,
   write_then(
     self,
     store_write{store_write::insert, st.id, st.pending_text, 0,
-                domain::index_keys(std::move(terms), st.id), {}},
+                domain::index_keys(std::move(terms), st.id), {},
+                events_of({{domain::event_type::create, {}}}, correlation,
+                          st.pending_text)},
     rp,
     [=](uint64_t version) {
       auto& st = self->state;
@@ -238,8 +260,8 @@ caf::expected<nlohmann::json> read_patch(const std::string& id,
   return patch;
 }
 
-caf::result<customer_doc> patch(self_ptr self,
-                                const std::string& patch_text) {
+caf::result<customer_doc> patch(self_ptr self, const std::string& patch_text,
+                                const std::string& correlation) {
   if (auto err = accept(self))
     return std::move(*err);
   auto& st = self->state;
@@ -260,11 +282,14 @@ caf::result<customer_doc> patch(self_ptr self,
     return refuse(std::move(*msg));
   if (auto msg = domain::check_customer(st.doc))
     return refuse(std::move(*msg));
-  if (!undo->changed(st.doc))
+  auto changed = undo->changed(st.doc);
+  if (changed.empty())
     return st.current(); // nothing changed: no write, same version
   store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
-                st.version, {}, {}};
+                st.version, {}, {}, {}};
   diff_index(old_terms, st.doc, st.id, w);
+  w.events = events_of(domain::patch_events(std::move(changed)), correlation,
+                       w.json);
   auto rp = self->make_response_promise<customer_doc>();
   st.pending_text = w.json;
   write_then(
@@ -279,7 +304,7 @@ caf::result<customer_doc> patch(self_ptr self,
   return rp;
 }
 
-caf::result<bool> erase(self_ptr self) {
+caf::result<bool> erase(self_ptr self, const std::string& correlation) {
   if (auto err = accept(self))
     return std::move(*err);
   auto& st = self->state;
@@ -288,7 +313,9 @@ caf::result<bool> erase(self_ptr self) {
   auto rp = self->make_response_promise<bool>();
   write_then(self,
              store_write{store_write::erase, st.id, {}, st.version, {},
-                         domain::index_keys(std::move(terms), st.id)},
+                         domain::index_keys(std::move(terms), st.id),
+                         events_of({{domain::event_type::remove, {}}},
+                                   correlation, st.text)},
              rp, [=](uint64_t) {
                auto& st = self->state;
                st.exists = false;
@@ -322,16 +349,21 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         });
   }
   return {
-    [=](create_atom, const std::string& body,
-        std::vector<std::string>& terms) { return create(self, body, terms); },
+    [=](create_atom, const std::string& body, std::vector<std::string>& terms,
+        const std::string& correlation) {
+      return create(self, body, terms, correlation);
+    },
     [=](retrieve_atom) { return retrieve(self); },
     [=](retrieve_atom, const std::vector<std::string>& fields) {
       return retrieve_fields(self, fields);
     },
-    [=](patch_atom, const std::string& patch_text) {
-      return patch(self, patch_text);
+    [=](patch_atom, const std::string& patch_text,
+        const std::string& correlation) {
+      return patch(self, patch_text, correlation);
     },
-    [=](erase_atom) { return erase(self); },
+    [=](erase_atom, const std::string& correlation) {
+      return erase(self, correlation);
+    },
     [=](passivate_atom) { report_idle(self); },
   };
 }

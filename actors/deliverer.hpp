@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/protocol.hpp"
 #include "domain/hub.hpp"
 
 namespace tmf {
@@ -26,14 +27,6 @@ struct delivery {
   std::string body;     ///< the event (JSON)
 };
 
-/// How a delivery ended.
-struct delivery_result {
-  uint64_t tag = 0;
-  int status = 0;            ///< HTTP status; 0: no response (see error)
-  std::string error;         ///< why there was no response
-  int64_t retry_after_ms = -1; ///< from a Retry-After header, -1: none
-  int64_t latency_us = 0;    ///< from submit to the end
-};
 
 class deliverer {
 public:

@@ -55,6 +55,53 @@ struct store_write {
   uint64_t expected_version = 0; ///< replace/erase: must match (0: any)
   std::vector<std::string> index_add;    ///< index keys to store
   std::vector<std::string> index_remove; ///< index keys to remove
+  /// Outbox texts of the events of this write (domain/events.hpp), stored
+  /// in the same transaction when a hub subscription exists.
+  std::vector<std::string> events;
+};
+
+/// A hub subscription (TMF630 EventSubscription).
+struct hub_record {
+  std::string id;
+  std::string callback;
+  std::string query; ///< TMF630 query over the events; empty: all
+};
+
+/// An event a subscription could not take: parked after the retry budget
+/// or a refusal, kept until replayed or the subscription is deleted.
+struct parked_event {
+  uint64_t seq = 0;      ///< position in the outbox
+  std::string event_id;
+  std::string reason;    ///< the last attempt's outcome
+  uint32_t attempts = 0;
+  std::string event;     ///< the outbox text
+};
+
+/// How one delivery of an event to a callback ended (from the notifier's
+/// HTTP client thread to the notifier; local only).
+struct delivery_result {
+  uint64_t tag = 0;            ///< the notifier's reference
+  int status = 0;              ///< HTTP status; 0: no response (see error)
+  std::string error;           ///< why there was no response
+  int64_t retry_after_ms = -1; ///< from a Retry-After header, -1: none
+  int64_t latency_us = 0;      ///< from submit to the end
+};
+
+/// A durable change of the notifier's own tables, committed by the store
+/// writer like customer writes.
+struct notifier_write {
+  enum kind_t : uint8_t {
+    subscribe,   ///< store subscription `sub` (`text`: its record)
+    unsubscribe, ///< drop `sub`, its cursor and its parked events
+    advance,     ///< `sub` has handled every event up to `seq`
+    park,        ///< park event `seq` for `sub` (`text`: parked record)
+    unpark,      ///< drop parked event `seq` of `sub`
+    trim,        ///< drop outbox events up to `seq`
+  };
+  uint8_t kind = subscribe;
+  std::string sub;
+  uint64_t seq = 0;
+  std::string text;
 };
 
 /// Error codes of the service (category "tmf"); http/ maps them to statuses.
@@ -88,7 +135,31 @@ typename Inspector::result_type inspect(Inspector& f, list_page& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_write& x) {
   return f(caf::meta::type_name("tmf.store_write.v1"), x.kind, x.id, x.json,
-           x.expected_version, x.index_add, x.index_remove);
+           x.expected_version, x.index_add, x.index_remove, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hub_record& x) {
+  return f(caf::meta::type_name("tmf.hub_record.v1"), x.id, x.callback,
+           x.query);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, parked_event& x) {
+  return f(caf::meta::type_name("tmf.parked_event.v1"), x.seq, x.event_id,
+           x.reason, x.attempts, x.event);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_result& x) {
+  return f(caf::meta::type_name("tmf.delivery_result.v1"), x.tag, x.status,
+           x.error, x.retry_after_ms, x.latency_us);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notifier_write& x) {
+  return f(caf::meta::type_name("tmf.notifier_write.v1"), x.kind, x.sub,
+           x.seq, x.text);
 }
 
 } // namespace tmf
@@ -120,6 +191,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::list_page))
   CAF_ADD_TYPE_ID(tmf, (tmf::store_write))
   CAF_ADD_TYPE_ID(tmf, (tmf::domain::list_query))
+  CAF_ADD_TYPE_ID(tmf, (tmf::hub_record))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::hub_record>))
+  CAF_ADD_TYPE_ID(tmf, (tmf::parked_event))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::parked_event>))
+  CAF_ADD_TYPE_ID(tmf, (tmf::delivery_result))
+  CAF_ADD_TYPE_ID(tmf, (tmf::notifier_write))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::notifier_write>))
   CAF_ADD_ATOM(tmf, tmf, create_atom, "create")
   CAF_ADD_ATOM(tmf, tmf, retrieve_atom, "retrieve")
   CAF_ADD_ATOM(tmf, tmf, patch_atom, "patch")
@@ -131,23 +209,94 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, idle_atom, "idle")
   CAF_ADD_ATOM(tmf, tmf, passivate_atom, "passivate")
   CAF_ADD_ATOM(tmf, tmf, sweep_atom, "sweep")
+  CAF_ADD_ATOM(tmf, tmf, subscribe_atom, "subscribe")
+  CAF_ADD_ATOM(tmf, tmf, unsubscribe_atom, "unsubscrib")
+  CAF_ADD_ATOM(tmf, tmf, hub_atom, "hub")
+  CAF_ADD_ATOM(tmf, tmf, parked_atom, "parked")
+  CAF_ADD_ATOM(tmf, tmf, replay_atom, "replay")
+  CAF_ADD_ATOM(tmf, tmf, outbox_atom, "outbox")
+  CAF_ADD_ATOM(tmf, tmf, delivered_atom, "delivered")
+  CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
+  CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::list_page>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::store_write>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::hub_record>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::parked_event>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::delivery_result>::value,
+              "type ID block");
 static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block");
 
 namespace tmf {
+
+/// The notifier: keeps the hub subscriptions and delivers the events of
+/// the outbox to them (actors/notifier.hpp).
+/// - `subscribe_atom, callback, query` -> the new subscription, once stored
+///   (errc::invalid: the query does not compile or too many subscriptions).
+/// - `hub_atom` -> every subscription; `hub_atom, id` -> one (not_found).
+/// - `unsubscribe_atom, id` -> true once deleted (not_found).
+/// - `parked_atom, id` -> the subscription's parked events (not_found).
+/// - `replay_atom, id` -> how many parked events were sent again.
+/// - `start_atom, href_base`: from main once HTTP listens; deliveries
+///   begin, with `href_base` + id as the customers' href.
+/// - `outbox_atom, seq`: from the writer: events up to `seq` committed.
+/// - `delivered_atom, result`: from the notifier's HTTP client thread.
+/// - `retry_atom, tag`, `flush_atom`, `sweep_atom`: internal timers (a
+///   retry, storing positions, the periodic statistics line).
+using notifier_actor = caf::typed_actor<
+  caf::replies_to<subscribe_atom, std::string, std::string>::with<hub_record>,
+  caf::replies_to<hub_atom>::with<std::vector<hub_record>>,
+  caf::replies_to<hub_atom, std::string>::with<hub_record>,
+  caf::replies_to<unsubscribe_atom, std::string>::with<bool>,
+  caf::replies_to<parked_atom, std::string>::with<std::vector<parked_event>>,
+  caf::replies_to<replay_atom, std::string>::with<uint64_t>,
+  caf::reacts_to<start_atom, std::string>,
+  caf::reacts_to<outbox_atom, uint64_t>,
+  caf::reacts_to<delivered_atom, delivery_result>,
+  caf::reacts_to<retry_atom, uint64_t>,
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<sweep_atom>>;
+
+} // namespace tmf
+
+// Handles that travel in messages need type IDs of their own, after the
+// atoms their interfaces use.
+CAF_BEGIN_TYPE_ID_BLOCK(tmf_handles, caf::id_block::tmf::end)
+  CAF_ADD_TYPE_ID(tmf_handles, (tmf::notifier_actor))
+CAF_END_TYPE_ID_BLOCK(tmf_handles)
+
+static_assert(caf::has_type_id<tmf::notifier_actor>::value, "type ID block");
+
+namespace tmf {
+
+/// Registers every message type of the service with `cfg`.
+template <class Config>
+void add_message_types(Config& cfg) {
+  cfg.template add_message_types<caf::id_block::tmf>();
+  cfg.template add_message_types<caf::id_block::tmf_handles>();
+}
 
 /// The store writer: the only actor that writes LMDB (detached, one thread).
 /// - `write_atom, store_write` -> new version (0 after erase), once the write
 ///   is durably committed. Writes arriving together share one transaction.
 ///   Errors: errc::not_found, conflict, storage_full, store_failed. Only
-///   customer actors send it, and they wait for the answer.
+///   customer actors send it, and they wait for the answer. The write's
+///   events go to the outbox in the same transaction while a subscription
+///   exists; after the commit the notifier hears of them.
+/// - `subscribe_atom, id, record` -> the outbox position the new
+///   subscription starts after (it receives every event committed later).
+/// - `write_atom, notifier_writes` -> true once committed (the notifier's
+///   cursors, parked events, unsubscriptions, outbox trimming).
+/// - `start_atom, notifier`: the notifier to tell about committed events.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
+  caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
+  caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
+  caf::reacts_to<start_atom, notifier_actor>,
   caf::reacts_to<flush_atom>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
@@ -160,34 +309,39 @@ using store_reader_actor = caf::typed_actor<
 /// One customer (a "virtual actor" spawned by the router on first use). It
 /// serialises every operation on its customer and answers only after the
 /// store has committed.
-/// - `create_atom, json, index_terms`: json is the validated body without
-///   id, index_terms its `query::index_terms`; replies the stored document
-///   (version 1).
+/// - `create_atom, json, index_terms, correlation_id`: json is the
+///   validated body without id, index_terms its `domain::index_terms`;
+///   replies the stored document (version 1).
 /// - `retrieve_atom` -> the current document; errc::not_found if absent.
 /// - `retrieve_atom, fields` -> the same reduced to `fields` (TMF630
 ///   selection, see customer_fields.hpp), still starting with the id.
-/// - `patch_atom, merge_patch_json` -> the patched, re-validated, committed
-///   document; errc::invalid with a message when the result breaks the schema.
-/// - `erase_atom` -> true once the delete is committed; errc::not_found.
+/// - `patch_atom, merge_patch_json, correlation_id` -> the patched,
+///   re-validated, committed document; errc::invalid with a message when
+///   the result breaks the schema.
+/// - `erase_atom, correlation_id` -> true once the delete is committed;
+///   errc::not_found.
+/// Writes carry the request's X-Correlation-ID (empty: none) into the
+/// events they emit (domain/events.hpp).
 /// - `passivate_atom`: from the router, when the customer has been idle for
 ///   the idle timeout or memory is to be reclaimed; the customer answers
 ///   with an idle report unless a write is in flight.
 using customer_actor = caf::typed_actor<
-  caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
-    customer_doc>,
+  caf::replies_to<create_atom, std::string, std::vector<std::string>,
+                  std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom>::with<bool>,
+  caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string>::with<bool>,
   caf::reacts_to<passivate_atom>>;
 
 /// The router: the only place that maps an id to its owner. It holds no
 /// business logic and never waits; requests are delegated, so the owner
 /// answers the original sender directly.
-/// - `create_atom, json, index_terms` -> the new customer's document (see
-///   customer_actor).
-/// - `retrieve_atom, id[, fields]`, `patch_atom, id, json`, `erase_atom, id`:
-///   as the customer_actor messages, for customer `id`.
+/// - `create_atom, json, index_terms, correlation_id` -> the new
+///   customer's document (see customer_actor).
+/// - `retrieve_atom, id[, fields]`, `patch_atom, id, json, correlation_id`,
+///   `erase_atom, id, correlation_id`: as the customer_actor messages, for
+///   customer `id`.
 /// - `list_atom, query` -> a page from one of the store readers.
 /// - `idle_atom, id, handled`: a customer asked to passivate reports that it
 ///   has handled `handled` messages; the router passivates it when nothing
@@ -195,13 +349,14 @@ using customer_actor = caf::typed_actor<
 /// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
 ///   to passivate.
 using router_actor = caf::typed_actor<
-  caf::replies_to<create_atom, std::string, std::vector<std::string>>::with<
-    customer_doc>,
+  caf::replies_to<create_atom, std::string, std::vector<std::string>,
+                  std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string,
                   std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string>::with<bool>,
+  caf::replies_to<patch_atom, std::string, std::string,
+                  std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>>;

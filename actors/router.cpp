@@ -164,15 +164,16 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
     self->quit(msg.reason);
   });
   return {
-    [=](create_atom a, std::string& body,
-        std::vector<std::string>& terms) -> caf::delegated<customer_doc> {
+    [=](create_atom a, std::string& body, std::vector<std::string>& terms,
+        std::string& correlation) -> caf::delegated<customer_doc> {
       auto& st = self->state;
       // A single node owns every shard; a cluster picks one of its own.
       auto shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
       auto id = domain::make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
-      return self->delegate(e.handle, a, std::move(body), std::move(terms));
+      return self->delegate(e.handle, a, std::move(body), std::move(terms),
+                            std::move(correlation));
     },
     [=](retrieve_atom a,
         const std::string& id) -> caf::delegated<customer_doc> {
@@ -182,12 +183,14 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
       return self->delegate(owner(self, id), a, std::move(fields));
     },
-    [=](patch_atom a, const std::string& id,
-        std::string& patch) -> caf::delegated<customer_doc> {
-      return self->delegate(owner(self, id), a, std::move(patch));
+    [=](patch_atom a, const std::string& id, std::string& patch,
+        std::string& correlation) -> caf::delegated<customer_doc> {
+      return self->delegate(owner(self, id), a, std::move(patch),
+                            std::move(correlation));
     },
-    [=](erase_atom a, const std::string& id) -> caf::delegated<bool> {
-      return self->delegate(owner(self, id), a);
+    [=](erase_atom a, const std::string& id,
+        std::string& correlation) -> caf::delegated<bool> {
+      return self->delegate(owner(self, id), a, std::move(correlation));
     },
     [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
       // Point queries take the loader's lane: they never wait behind a

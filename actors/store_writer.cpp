@@ -1,5 +1,6 @@
 #include "actors/store.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/log.hpp"
+#include "domain/hub.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace tmf {
@@ -26,16 +28,40 @@ struct store_writer_state {
   /// One per write: its promise and the position of its customer op.
   std::vector<std::pair<caf::typed_response_promise<uint64_t>, size_t>>
     promises;
+  /// One per batch of notifier writes.
+  std::vector<caf::typed_response_promise<bool>> notifier_promises;
   std::vector<db::write_result> results;
   uint64_t batches = 0;
   uint64_t writes = 0;
+  /// Stored subscriptions: while there is none, events are not stored
+  /// (no subscription could ever receive them).
+  size_t subscriptions = 0;
+  uint64_t last_seq = 0;       ///< the last outbox position handed out
+  bool batch_has_events = false;
+  notifier_actor notifier;     ///< told about committed events
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
 
-/// Appends the customer op of `w`, then its index entries as dependent ops
-/// (written only when the customer op succeeds).
-void append_ops(store_write&& w, std::vector<db::write_op>& ops) {
+/// Reads how many subscriptions are stored and the last outbox position
+/// (the last event, or the furthest any subscription has handled).
+void load_outbox_state(store_writer_state& st) {
+  auto txn = st.env->read();
+  st.subscriptions = txn.count(db::table::hubs);
+  txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
+    st.last_seq = std::max(st.last_seq, db::key_seq(rec.json));
+    return true;
+  });
+  txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
+    st.last_seq = std::max(st.last_seq, db::key_seq(rec.key));
+    return true;
+  });
+}
+
+/// Appends the customer op of `w`, then its index entries and events as
+/// dependent ops (written only when the customer op succeeds).
+void append_ops(store_writer_state& st, store_write&& w) {
+  auto& ops = st.ops;
   db::write_op op;
   switch (w.kind) {
     case store_write::replace:
@@ -48,7 +74,7 @@ void append_ops(store_write&& w, std::vector<db::write_op>& ops) {
       op.kind = db::write_op::insert;
   }
   op.tbl = db::table::customers;
-  op.key = std::move(w.id);
+  op.key = w.id;
   op.value = std::move(w.json);
   op.expected_version = w.expected_version;
   ops.emplace_back(std::move(op));
@@ -59,7 +85,58 @@ void append_ops(store_write&& w, std::vector<db::write_op>& ops) {
   for (auto& key : w.index_add)
     ops.push_back(db::write_op{db::write_op::put, db::table::customer_index,
                                std::move(key), {}, 0, true});
+  if (st.subscriptions == 0)
+    return;
+  for (auto& event : w.events) {
+    ops.push_back(db::write_op{db::write_op::put, db::table::outbox,
+                               db::seq_key(++st.last_seq),
+                               domain::outbox_value(w.id, event), 0, true});
+    st.batch_has_events = true;
+  }
 }
+
+/// The ops of the notifier's writes.
+void append_notifier_ops(store_writer_state& st,
+                         std::vector<notifier_write>&& writes) {
+  auto put = [&](db::table tbl, std::string key, std::string value) {
+    st.ops.push_back(db::write_op{db::write_op::put, tbl, std::move(key),
+                                  std::move(value), 0});
+  };
+  auto drop = [&](db::write_op::kind_t kind, db::table tbl, std::string key) {
+    st.ops.push_back(db::write_op{kind, tbl, std::move(key), {}, 0});
+  };
+  for (auto& w : writes) {
+    auto parked_key = w.sub + '\0' + db::seq_key(w.seq);
+    switch (w.kind) {
+      case notifier_write::advance:
+        put(db::table::cursors, w.sub, db::seq_key(w.seq));
+        break;
+      case notifier_write::park:
+        put(db::table::parked, parked_key, std::move(w.text));
+        break;
+      case notifier_write::unpark:
+        drop(db::write_op::discard, db::table::parked, parked_key);
+        break;
+      case notifier_write::trim:
+        drop(db::write_op::erase_below, db::table::outbox,
+             db::seq_key(w.seq + 1));
+        break;
+      case notifier_write::unsubscribe:
+        drop(db::write_op::discard, db::table::hubs, w.sub);
+        drop(db::write_op::discard, db::table::cursors, w.sub);
+        drop(db::write_op::erase_prefix, db::table::parked, w.sub + '\0');
+        if (st.subscriptions > 0)
+          --st.subscriptions;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/// Queues a flush behind every message already in the mailbox (group
+/// commit), or commits now when the batch is full.
+void schedule_commit(writer_ptr self);
 
 caf::error to_error(db::status st, const std::string& detail) {
   switch (st) {
@@ -101,11 +178,51 @@ void commit(writer_ptr self) {
     else
       rp.deliver(to_error(res.st, db::to_string(res.st)));
   }
+  for (auto& rp : st.notifier_promises) {
+    if (txn_status == db::status::ok)
+      rp.deliver(true);
+    else
+      rp.deliver(to_error(txn_status, detail));
+  }
+  if (txn_status == db::status::ok && st.batch_has_events && st.notifier)
+    self->send(st.notifier, outbox_atom_v, st.last_seq);
   ++st.batches;
   st.writes += st.promises.size();
   st.ops.clear();
   st.promises.clear();
+  st.notifier_promises.clear();
   st.results.clear();
+  st.batch_has_events = false;
+}
+
+void schedule_commit(writer_ptr self) {
+  auto& st = self->state;
+  if (st.promises.size() + st.notifier_promises.size() >= st.max_batch) {
+    commit(self);
+  } else if (!st.flush_queued) {
+    // The flush lands behind every write already queued, so all writes
+    // that arrived while the last commit ran share the next transaction.
+    st.flush_queued = true;
+    self->send(self, flush_atom_v);
+  }
+}
+
+/// Stores a new subscription in a transaction of its own, after the
+/// writes before it: it starts after the last event committed so far.
+caf::result<uint64_t> subscribe(writer_ptr self, const std::string& id,
+                                const std::string& record) {
+  commit(self);
+  auto& st = self->state;
+  std::vector<db::write_op> ops{
+    {db::write_op::put, db::table::hubs, id, record, 0},
+    {db::write_op::put, db::table::cursors, id, db::seq_key(st.last_seq), 0}};
+  std::vector<db::write_result> results;
+  std::string detail;
+  auto status = st.env->apply(ops, results, detail);
+  if (status != db::status::ok)
+    return to_error(status, detail);
+  ++st.subscriptions;
+  return st.last_seq;
 }
 
 store_writer_actor::behavior_type
@@ -113,6 +230,7 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
                   size_t max_batch) {
   self->state.env = std::move(env);
   self->state.max_batch = max_batch > 0 ? max_batch : 1;
+  load_outbox_state(self->state);
   self->set_exit_handler([=](const caf::exit_msg& msg) {
     commit(self);
     log::info("store writer: stopped after " + std::to_string(
@@ -126,16 +244,23 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
       auto& st = self->state;
       auto rp = self->make_response_promise<uint64_t>();
       st.promises.emplace_back(rp, st.ops.size());
-      append_ops(std::move(w), st.ops);
-      if (st.promises.size() >= st.max_batch) {
-        commit(self);
-      } else if (!st.flush_queued) {
-        // The flush lands behind every write already queued, so all writes
-        // that arrived while the last commit ran share the next transaction.
-        st.flush_queued = true;
-        self->send(self, flush_atom_v);
-      }
+      append_ops(st, std::move(w));
+      schedule_commit(self);
       return rp;
+    },
+    [=](write_atom, std::vector<notifier_write>& writes) -> caf::result<bool> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<bool>();
+      st.notifier_promises.push_back(rp);
+      append_notifier_ops(st, std::move(writes));
+      schedule_commit(self);
+      return rp;
+    },
+    [=](subscribe_atom, const std::string& id, const std::string& record) {
+      return subscribe(self, id, record);
+    },
+    [=](start_atom, notifier_actor& notifier) {
+      self->state.notifier = std::move(notifier);
     },
     [=](flush_atom) {
       self->state.flush_queued = false;

@@ -292,3 +292,84 @@ bool event_matcher::render(std::string_view event_text,
 }
 
 } // namespace tmf::domain
+
+namespace tmf::domain {
+
+std::string subscription_text(std::string_view id, std::string_view callback,
+                              std::string_view query) {
+  return json{{"id", id}, {"callback", callback}, {"query", query}}.dump(
+    -1, ' ', false, json::error_handler_t::replace);
+}
+
+bool parse_subscription_text(std::string_view text, std::string& id,
+                             std::string& callback, std::string& query) {
+  json doc;
+  std::string error;
+  if (!parse_json(text, 4, doc, error) || !doc.is_object())
+    return false;
+  auto str = [&](const char* name, std::string& out) {
+    auto i = doc.find(name);
+    if (i == doc.end() || !i->is_string())
+      return false;
+    out = i->get<std::string>();
+    return true;
+  };
+  return str("id", id) && str("callback", callback) && str("query", query);
+}
+
+std::string parked_text(std::string_view event_id, std::string_view reason,
+                        uint32_t attempts, std::string_view event) {
+  auto head = json{{"eventId", event_id},
+                   {"reason", reason},
+                   {"attempts", attempts}}
+                .dump(-1, ' ', false, json::error_handler_t::replace);
+  // The event text is stored as it is (no re-dump of the customer).
+  head.pop_back();
+  head += ",\"event\":";
+  head += event;
+  head += '}';
+  return head;
+}
+
+bool parse_parked_text(std::string_view text, std::string& event_id,
+                       std::string& reason, uint32_t& attempts,
+                       std::string& event) {
+  json doc;
+  std::string error;
+  if (!parse_json(text, max_stored_depth, doc, error) || !doc.is_object())
+    return false;
+  auto id = doc.find("eventId");
+  auto why = doc.find("reason");
+  auto n = doc.find("attempts");
+  auto ev = doc.find("event");
+  if (id == doc.end() || !id->is_string() || why == doc.end()
+      || !why->is_string() || n == doc.end() || !n->is_number_unsigned()
+      || ev == doc.end())
+    return false;
+  event_id = id->get<std::string>();
+  reason = why->get<std::string>();
+  attempts = n->get<uint32_t>();
+  event = ev->dump(-1, ' ', false, json::error_handler_t::replace);
+  return true;
+}
+
+std::string outbox_value(std::string_view customer, std::string_view text) {
+  std::string out;
+  out.reserve(customer.size() + 1 + text.size());
+  out += customer;
+  out += '\0';
+  out += text;
+  return out;
+}
+
+bool split_outbox_value(std::string_view value, std::string_view& customer,
+                        std::string_view& text) {
+  auto nul = value.find('\0');
+  if (nul == std::string_view::npos)
+    return false;
+  customer = value.substr(0, nul);
+  text = value.substr(nul + 1);
+  return true;
+}
+
+} // namespace tmf::domain

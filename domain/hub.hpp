@@ -102,3 +102,31 @@ private:
 };
 
 } // namespace tmf::domain
+
+namespace tmf::domain {
+
+/// The stored form of a subscription (JSON: id, callback, query).
+std::string subscription_text(std::string_view id, std::string_view callback,
+                              std::string_view query);
+
+/// Reads `subscription_text`; false when `text` is not one.
+bool parse_subscription_text(std::string_view text, std::string& id,
+                             std::string& callback, std::string& query);
+
+/// The stored form of a parked event.
+std::string parked_text(std::string_view event_id, std::string_view reason,
+                        uint32_t attempts, std::string_view event);
+
+/// Reads `parked_text`; false when `text` is not one.
+bool parse_parked_text(std::string_view text, std::string& event_id,
+                       std::string& reason, uint32_t& attempts,
+                       std::string& event);
+
+/// The outbox value of an event of customer `customer`: `customer \0 text`.
+std::string outbox_value(std::string_view customer, std::string_view text);
+
+/// Splits an outbox value; false when it has no customer part.
+bool split_outbox_value(std::string_view value, std::string_view& customer,
+                        std::string_view& text);
+
+} // namespace tmf::domain

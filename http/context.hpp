@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <string>
 
 #include <restinio/asio_include.hpp>
@@ -23,15 +25,45 @@ namespace tmf::http {
 
 using clock = std::chrono::steady_clock;
 
+/// The events the listener endpoints received: the last `capacity`.
+class received_log {
+public:
+  explicit received_log(size_t capacity) : capacity_(capacity) {
+    // nop
+  }
+
+  void add(std::string event) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (capacity_ == 0)
+      return;
+    if (events_.size() == capacity_)
+      events_.pop_front();
+    events_.push_back(std::move(event));
+  }
+
+  std::deque<std::string> all() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return events_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  size_t capacity_;
+  std::deque<std::string> events_;
+};
+
 struct context {
-  context(caf::actor_system& system, router_actor r, server_settings s)
-    : sys(system), router(std::move(r)), cfg(std::move(s)),
-      gw(system, cfg.request_timeout) {
+  context(caf::actor_system& system, router_actor r, notifier_actor n,
+          server_settings s)
+    : sys(system), router(std::move(r)), notifier(std::move(n)),
+      cfg(std::move(s)), gw(system, cfg.request_timeout),
+      received(cfg.listener_log_size) {
     // nop
   }
 
   caf::actor_system& sys;
   router_actor router;
+  notifier_actor notifier;
   server_settings cfg;
   gateway gw; ///< sends to the router, completes requests from its replies
   /// The I/O threads' io_context: answers given inside a handler are
@@ -42,6 +74,7 @@ struct context {
   std::string fallback_href_base;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  received_log received; ///< what the listener endpoints received
 };
 
 } // namespace tmf::http

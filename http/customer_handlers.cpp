@@ -30,6 +30,11 @@ std::optional<std::string> customer_id(const exchange_ptr& ex,
   return std::nullopt;
 }
 
+/// The request's X-Correlation-ID, carried into the events of a write.
+std::string correlation_id(const exchange_ptr& ex) {
+  return ex->request()->header().get_field_or("X-Correlation-ID", "");
+}
+
 /// Answers a customer document with `st`, its href spliced in.
 auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
   return [ex, base = std::move(base), st](customer_doc& doc) {
@@ -115,7 +120,7 @@ void create_customer(const exchange_ptr& ex, std::string_view) {
                 {{"Location", base + doc.id}});
     },
     create_atom_v, domain::canonical_text(ex->request()->body(), body),
-    domain::index_terms(body));
+    domain::index_terms(body), correlation_id(ex));
 }
 
 void retrieve_customer(const exchange_ptr& ex, std::string_view path_id) {
@@ -161,7 +166,7 @@ void patch_customer(const exchange_ptr& ex, std::string_view path_id) {
   if (patch_href.present && patch_href.string != base + *id)
     return ex->fail(status::bad_request, "href: cannot be changed");
   exchange::ask(ex, answer_doc(ex, base, status::ok), patch_atom_v,
-                std::move(*id), ex->request()->body());
+                std::move(*id), ex->request()->body(), correlation_id(ex));
 }
 
 void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
@@ -173,7 +178,7 @@ void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
     return ex->fail(*err);
   exchange::ask(
     ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
-    std::move(*id));
+    std::move(*id), correlation_id(ex));
 }
 
 } // namespace tmf::http

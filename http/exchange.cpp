@@ -50,6 +50,12 @@ std::string exchange::href_base() const {
   return "http://" + host + ctx_->cfg.base_path + "/customer/";
 }
 
+std::string exchange::hub_base() const {
+  auto customers = href_base();
+  constexpr std::string_view tail = "customer/";
+  return customers.substr(0, customers.size() - tail.size()) + "hub/";
+}
+
 void exchange::reply(status st, std::string body, const headers& extra) {
   if (answered_.exchange(true))
     return;

@@ -45,6 +45,9 @@ public:
   /// else `http://<Host header>`, else the bound address.
   std::string href_base() const;
 
+  /// `<base URL>/hub/` for this request (the Location of subscriptions).
+  std::string hub_base() const;
+
   /// Answers with `st` and `body` (JSON unless empty). Safe from any
   /// thread; only the first answer of an exchange is sent.
   void reply(status st, std::string body, const headers& extra = {});
@@ -53,6 +56,16 @@ public:
   void fail(status st, const std::string& message, const headers& extra = {});
   void fail(const http_error& err, const headers& extra = {});
 
+  /// Sends `xs...` to `dest` through the gateway (see `ask`).
+  template <class Handle, class OnOk, class... Ts>
+  static void ask_actor(const std::shared_ptr<exchange>& ex,
+                        const Handle& dest, OnOk on_ok, Ts&&... xs) {
+    ex->ctx().gw.ask(
+      dest, std::move(on_ok),
+      [ex](const caf::error& err) { ex->fail(map_error(err)); },
+      std::forward<Ts>(xs)...);
+  }
+
   /// Sends `xs...` to the router through the gateway; `on_ok` gets the
   /// typed reply (it must answer the exchange); an error reply, a dead
   /// router or the request timeout fail the exchange with the mapped
@@ -60,11 +73,16 @@ public:
   template <class OnOk, class... Ts>
   static void ask(const std::shared_ptr<exchange>& ex, OnOk on_ok,
                   Ts&&... xs) {
-    auto& c = ex->ctx();
-    c.gw.ask(
-      c.router, std::move(on_ok),
-      [ex](const caf::error& err) { ex->fail(map_error(err)); },
-      std::forward<Ts>(xs)...);
+    ask_actor(ex, ex->ctx().router, std::move(on_ok),
+              std::forward<Ts>(xs)...);
+  }
+
+  /// Like `ask`, to the notifier (the event hub).
+  template <class OnOk, class... Ts>
+  static void ask_notifier(const std::shared_ptr<exchange>& ex, OnOk on_ok,
+                           Ts&&... xs) {
+    ask_actor(ex, ex->ctx().notifier, std::move(on_ok),
+              std::forward<Ts>(xs)...);
   }
 
 private:

@@ -8,6 +8,7 @@
 
 #include "http/customer_handlers.hpp"
 #include "http/exchange.hpp"
+#include "http/hub_handlers.hpp"
 
 namespace tmf::http {
 
@@ -37,24 +38,54 @@ const std::vector<route_entry>& routes() {
       {http_method_patch(), patch_customer},
       {http_method_delete(), delete_customer}},
      "GET, PATCH, DELETE"},
+    {"/hub",
+     {{http_method_get(), list_subscriptions},
+      {http_method_post(), create_subscription}},
+     "GET, POST"},
+    {"/hub/{id}",
+     {{http_method_get(), retrieve_subscription},
+      {http_method_delete(), delete_subscription}},
+     "GET, DELETE"},
+    {"/hub/{id}/parked", {{http_method_get(), list_parked}}, "GET"},
+    {"/hub/{id}/parked/replay", {{http_method_post(), replay_parked}},
+     "POST"},
+    {"/listener", {{http_method_get(), list_received}}, "GET"},
+    {"/listener/{id}", {{http_method_post(), receive_event}}, "POST"},
   };
   return table;
 }
 
-/// True when `rest` matches `path`; sets `param` to the `{id}` segment.
+/// The next `/`-separated segment of `path` (without the slash).
+std::string_view next_segment(std::string_view& path) {
+  if (!path.empty() && path.front() == '/')
+    path.remove_prefix(1);
+  auto end = path.find('/');
+  auto segment = path.substr(0, end);
+  path = end == std::string_view::npos ? std::string_view{}
+                                       : path.substr(end);
+  return segment;
+}
+
+/// True when `rest` matches `path` segment by segment (one trailing slash
+/// allowed); sets `param` to the segment at `{id}`.
 bool matches(std::string_view path, std::string_view rest,
              std::string_view& param) {
-  constexpr std::string_view placeholder = "/{id}";
-  if (path.size() < placeholder.size()
-      || path.substr(path.size() - placeholder.size()) != placeholder)
-    return rest == path || (rest.size() == path.size() + 1
-                            && rest.substr(0, path.size()) == path
-                            && rest.back() == '/');
-  auto prefix = path.substr(0, path.size() - placeholder.size() + 1);
-  if (rest.size() <= prefix.size() || rest.substr(0, prefix.size()) != prefix)
-    return false;
-  param = rest.substr(prefix.size());
-  return param.find('/') == std::string_view::npos;
+  if (rest.size() > 1 && rest.back() == '/')
+    rest.remove_suffix(1);
+  while (!path.empty()) {
+    auto want = next_segment(path);
+    if (rest.empty())
+      return false;
+    auto got = next_segment(rest);
+    if (want == "{id}") {
+      if (got.empty())
+        return false;
+      param = got;
+    } else if (want != got) {
+      return false;
+    }
+  }
+  return rest.empty();
 }
 
 void dispatch(const exchange_ptr& ex) {

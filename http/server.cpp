@@ -96,10 +96,11 @@ struct server::impl {
 };
 
 server::server(caf::actor_system& sys, router_actor router,
-               server_settings cfg)
+               notifier_actor notifier, server_settings cfg)
   : impl_(std::make_unique<impl>()) {
   auto& st = *impl_;
-  st.ctx = std::make_shared<context>(sys, std::move(router), std::move(cfg));
+  st.ctx = std::make_shared<context>(sys, std::move(router),
+                                     std::move(notifier), std::move(cfg));
   st.ctx->io = &st.io;
   st.bound_port = std::make_shared<std::atomic<uint16_t>>(0);
   const auto& s = st.ctx->cfg;
@@ -136,6 +137,12 @@ std::string server::url() const {
   const auto& s = impl_->ctx->cfg;
   return "http://" + bracketed(s.address) + ":" + std::to_string(port())
          + s.base_path;
+}
+
+std::string server::href_base() const {
+  const auto& c = *impl_->ctx;
+  return c.fixed_href_base.empty() ? c.fallback_href_base
+                                   : c.fixed_href_base;
 }
 
 void server::stop(std::chrono::nanoseconds drain) {

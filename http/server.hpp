@@ -34,6 +34,7 @@ struct server_settings {
   /// connection is answered 503 and closed.
   uint64_t max_buffered_bytes = 64ull << 20;
   domain::list_limits limits;       ///< paging and query caps
+  size_t listener_log_size = 1000;  ///< events the listener keeps
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
 };
@@ -43,7 +44,8 @@ class server {
 public:
   /// Binds and starts serving; throws std::exception with a one-line
   /// message when the address cannot be bound.
-  server(caf::actor_system& sys, router_actor router, server_settings cfg);
+  server(caf::actor_system& sys, router_actor router, notifier_actor notifier,
+         server_settings cfg);
   ~server();
 
   /// The port actually bound (useful with port 0).
@@ -51,6 +53,10 @@ public:
 
   /// `http://HOST:PORT<base-path>` of the bound socket.
   std::string url() const;
+
+  /// `<public URL or bound address><base-path>/customer/`: the href base
+  /// of customers where no request names a host (events).
+  std::string href_base() const;
 
   /// Stops serving in order: new requests get 503, in-flight requests get
   /// up to `drain` to finish, then the listener and I/O threads stop.

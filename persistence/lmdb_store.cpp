@@ -28,12 +28,10 @@ namespace {
 
 // -- constants ----------------------------------------------------------------
 
-constexpr size_t table_count = 3;
+constexpr size_t table_count = 7;
 
 constexpr std::array<const char*, table_count> table_names = {
-  "customers",
-  "meta",
-  "index",
+  "customers", "meta", "index", "outbox", "hubs", "cursors", "parked",
 };
 
 constexpr size_t version_size = 8;
@@ -225,6 +223,16 @@ struct cursor_guard {
 } // namespace
 
 // -- status -------------------------------------------------------------------
+
+std::string seq_key(uint64_t seq) {
+  std::string key(version_size, '\0');
+  put_version(key.data(), seq);
+  return key;
+}
+
+uint64_t key_seq(std::string_view key) noexcept {
+  return key.size() == version_size ? get_version(key.data()) : 0;
+}
 
 const char* to_string(status st) noexcept {
   switch (st) {
@@ -424,6 +432,31 @@ int store(MDB_txn* txn, MDB_dbi dbi, table tbl, MDB_val& key,
   return 0;
 }
 
+/// Deletes the keys `op` names: below `op.key`, or starting with it.
+int erase_range(MDB_txn* txn, MDB_dbi dbi, const write_op& op) {
+  cursor_guard cur;
+  if (auto rc = mdb_cursor_open(txn, dbi, &cur.cur); rc != 0)
+    return rc;
+  bool below = op.kind == write_op::erase_below;
+  for (;;) {
+    // Seek afresh after each delete: no reliance on where LMDB leaves the
+    // cursor after mdb_cursor_del.
+    MDB_val key = to_val(op.key);
+    MDB_val val;
+    auto rc = mdb_cursor_get(cur.cur, &key, &val,
+                             below ? MDB_FIRST : MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+      return 0;
+    if (rc != 0)
+      return rc;
+    auto k = to_view(key);
+    if (below ? k >= op.key : k.substr(0, op.key.size()) != op.key)
+      return 0;
+    if (auto del = mdb_cursor_del(cur.cur, 0); del != 0)
+      return del;
+  }
+}
+
 op_outcome apply_op(MDB_txn* txn, const std::array<MDB_dbi, table_count>& dbis,
                     size_t max_key, const write_op& op) {
   auto failed = op_outcome{0, {status::failed, 0}};
@@ -454,6 +487,8 @@ op_outcome apply_op(MDB_txn* txn, const std::array<MDB_dbi, table_count>& dbis,
       return {rc, {}};
     return {0, {status::ok, 0}};
   }
+  if (op.kind == write_op::erase_below || op.kind == write_op::erase_prefix)
+    return {erase_range(txn, dbi, op), {status::ok, 0}};
   if (op.kind != write_op::replace && op.kind != write_op::erase)
     return failed;
   MDB_val old;

@@ -38,6 +38,12 @@ enum class status : uint8_t {
   failed,    ///< Any other LMDB or I/O error; nothing was written.
 };
 
+/// The 8-byte big-endian key of position `seq` (sorts like the number).
+std::string seq_key(uint64_t seq);
+
+/// The position of a `seq_key` (0 when `key` is not 8 bytes).
+uint64_t key_seq(std::string_view key) noexcept;
+
 /// Returns "ok", "not_found", ... for logs and messages.
 const char* to_string(status st) noexcept;
 
@@ -46,6 +52,10 @@ enum class table : uint8_t {
   customers, ///< key: customer id; value: version + customer JSON.
   meta,      ///< key: setting name; value: raw bytes (schema version, ...).
   customer_index, ///< key: attribute \0 value \0 id; value: empty.
+  outbox,  ///< key: seq_key(position); value: the event of a write.
+  hubs,    ///< key: subscription id; value: the subscription.
+  cursors, ///< key: subscription id; value: seq_key(handled up to).
+  parked,  ///< key: subscription id \0 seq_key(position); value: event.
 };
 
 /// A stored value together with its version (1 for a fresh insert, +1 per
@@ -77,6 +87,8 @@ struct write_op {
     erase,   ///< Key must exist; removed.
     put,     ///< Stored whether or not the key exists (unversioned tables).
     discard, ///< Removed if it exists.
+    erase_below,  ///< Removes every key less than `key`.
+    erase_prefix, ///< Removes every key that starts with `key`.
   };
   kind_t kind = insert;
   table tbl = table::customers;

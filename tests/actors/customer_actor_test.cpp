@@ -61,7 +61,7 @@ struct customer_fixture : tmf::test::actor_fixture {
   tmf::customer_actor created(const std::string& id) {
     auto c = spawn(id, true);
     auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
     REQUIRE(r);
     REQUIRE(r.value->version == 1);
     return c;
@@ -77,7 +77,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto c = spawn(id, true);
   db->write_delay_ms = 200; // the answer can only come after the delay
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
   REQUIRE(r);
   // The fake counts its answer before delivering it: a customer that
   // answered before the writer would be seen here with answered == 0.
@@ -105,7 +105,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::domain::make_customer_id(8);
   auto c = spawn(id, true);
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, std::string{"{}"},
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
   REQUIRE(r);
   CHECK(r.value->json == "{\"id\":\"" + id + "\"}");
   CHECK(json::parse(r.value->json) == json{{"id", id}});
@@ -116,7 +116,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::domain::make_customer_id(1);
   auto c = spawn(id, true);
   auto created = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
   REQUIRE(created);
   auto r = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(r);
@@ -155,10 +155,10 @@ TEST_CASE_METHOD(customer_fixture,
     CHECK(r.err == errc::not_found);
   }
   auto p = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                             std::string{R"({"name":"x"})"});
+                             std::string{R"({"name":"x"})"}, std::string{});
   REQUIRE_FALSE(p);
   CHECK(p.err == errc::not_found);
-  auto e = ask<bool>(self, c, tmf::erase_atom_v);
+  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
   REQUIRE_FALSE(e);
   CHECK(e.err == errc::not_found);
   CHECK(db->loads == 1);
@@ -175,7 +175,7 @@ TEST_CASE_METHOD(customer_fixture,
     "characteristic": [{"name": "tier", "value": "platinum"}],
     "description": "added"
   })");
-  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v, patch.dump());
+  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v, patch.dump(), std::string{});
   REQUIRE(r);
   CHECK(r.value->version == 2);
   CHECK(starts_with(r.value->json, id_prefix(id)));
@@ -200,7 +200,7 @@ TEST_CASE_METHOD(customer_fixture,
   CHECK(writes[1].expected_version == 1);
   // A second patch builds on the first one.
   auto r2 = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"description":null})"});
+                              std::string{R"({"description":null})"}, std::string{});
   REQUIRE(r2);
   CHECK(r2.value->version == 3);
   CHECK(starts_with(r2.value->json, id_prefix(id)));
@@ -224,7 +224,7 @@ TEST_CASE_METHOD(customer_fixture,
                      R"({"id":"other"})", R"([1,2])", R"({not json)"}) {
     INFO("patch: " << patch);
     auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                               std::string{patch});
+                               std::string{patch}, std::string{});
     REQUIRE_FALSE(r);
     CHECK(r.err == errc::invalid);
     CHECK_FALSE(tmf::error_text(r.err).empty());
@@ -236,7 +236,7 @@ TEST_CASE_METHOD(customer_fixture,
   CHECK(after.value->json == before.value->json);
   // The failed patches left nothing behind: a valid one still works.
   auto ok = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"name":"Bob"})"});
+                              std::string{R"({"name":"Bob"})"}, std::string{});
   REQUIRE(ok);
   CHECK(ok.value->version == 2);
   CHECK(json::parse(ok.value->json)["engagedParty"]["id"] == "org-1");
@@ -253,7 +253,7 @@ TEST_CASE_METHOD(customer_fixture,
                      R"({"engagedParty":{"id":"org-1"},"missing":null})"}) {
     INFO("patch: " << patch);
     auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                               std::string{patch});
+                               std::string{patch}, std::string{});
     REQUIRE(r);
     CHECK(r.value->version == 1);
     CHECK(r.value->json == before.value->json);
@@ -271,7 +271,7 @@ TEST_CASE_METHOD(customer_fixture,
   db->fail_next_write(errc::storage_full);
   auto r = ask<customer_doc>(
     self, c, tmf::patch_atom_v,
-    std::string{R"({"name":"Never Stored","nickname":"Nev"})"});
+    std::string{R"({"name":"Never Stored","nickname":"Nev"})"}, std::string{});
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::storage_full);
   CHECK(db->writes == 2);
@@ -293,7 +293,7 @@ TEST_CASE_METHOD(customer_fixture,
   CHECK(row->version == 1);
   // The next patch starts from the old doc, not from the failed one.
   auto ok = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"status":"Validated"})"});
+                              std::string{R"({"status":"Validated"})"}, std::string{});
   REQUIRE(ok);
   CHECK(ok.value->version == 2);
   auto doc = json::parse(ok.value->json);
@@ -308,7 +308,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto c = spawn(id, true);
   db->fail_next_write(errc::store_failed);
   auto r = ask<customer_doc>(self, c, tmf::create_atom_v, body(),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::store_failed);
   auto get = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
@@ -322,7 +322,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::domain::make_customer_id(11);
   auto c = created(id);
   REQUIRE(db->get(id));
-  auto e = ask<bool>(self, c, tmf::erase_atom_v);
+  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
   REQUIRE(e);
   CHECK(*e.value);
   CHECK_FALSE(db->get(id));
@@ -333,7 +333,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto r = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::not_found);
-  auto again = ask<bool>(self, c, tmf::erase_atom_v);
+  auto again = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
   REQUIRE_FALSE(again);
   CHECK(again.err == errc::not_found);
 }
@@ -346,7 +346,7 @@ TEST_CASE_METHOD(customer_fixture,
   // Patch A and a retrieve, sent back to back without waiting.
   auto patch_h = self->request(c, tmf::test::request_timeout,
                                tmf::patch_atom_v,
-                               std::string{R"({"name":"Patched A"})"});
+                               std::string{R"({"name":"Patched A"})"}, std::string{});
   auto get_h = self->request(c, tmf::test::request_timeout,
                              tmf::retrieve_atom_v);
   reply<customer_doc> got;
@@ -372,7 +372,7 @@ TEST_CASE_METHOD(customer_fixture,
   db->write_delay_ms = 300;
   auto create_h = self->request(c, tmf::test::request_timeout,
                                 tmf::create_atom_v, body(),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
   auto get_h = self->request(c, tmf::test::request_timeout,
                              tmf::retrieve_atom_v);
   reply<customer_doc> got;

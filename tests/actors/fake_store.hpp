@@ -189,6 +189,12 @@ inline store_writer_actor::behavior_type fake_writer_impl(
       fake_answer(rp, db, w);
       return rp;
     },
+    [=](subscribe_atom, const std::string&, const std::string&)
+      -> uint64_t { return 0; },
+    [=](write_atom, const std::vector<notifier_write>&) { return true; },
+    [=](start_atom, const notifier_actor&) {
+      // nop
+    },
     [=](flush_atom) {
       auto held = std::move(self->state.held);
       self->state.held.clear();
@@ -281,7 +287,7 @@ inline void await_all_stopped(caf::actor_system& sys,
 /// the system's shutdown (which waits for all actors) never hangs.
 struct actor_fixture {
   static caf::actor_system_config& make_config(caf::actor_system_config& cfg) {
-    cfg.add_message_types<caf::id_block::tmf>();
+    tmf::add_message_types(cfg);
     cfg.set("scheduler.max-threads", 2);
     return cfg;
   }
@@ -354,7 +360,7 @@ namespace tmf::test {
 /// advances it, so actor state machines are tested without sleeps.
 struct deterministic_fixture {
   static caf::actor_system_config& make_config(caf::actor_system_config& cfg) {
-    cfg.add_message_types<caf::id_block::tmf>();
+    tmf::add_message_types(cfg);
     cfg.set("scheduler.policy", caf::atom("testing"));
     return cfg;
   }

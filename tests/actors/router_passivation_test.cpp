@@ -38,7 +38,7 @@ struct passivation_fixture : tmf::test::deterministic_fixture {
                      {"engagedParty",
                       {{"id", "o"}, {"@referredType", "Organization"}}}};
     auto r = call<customer_doc>(router, tmf::create_atom_v, body.dump(),
-                                std::vector<std::string>{});
+                                std::vector<std::string>{}, std::string{});
     REQUIRE(r);
     return *r.value;
   }
@@ -70,7 +70,7 @@ TEST_CASE_METHOD(passivation_fixture,
   CHECK(got.value->json == made.json);
   // The new incarnation serves the committed document.
   auto patched = call<customer_doc>(router, tmf::patch_atom_v, made.id,
-                                    std::string{R"({"name":"B"})"});
+                                    std::string{R"({"name":"B"})"}, std::string{});
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
 }
@@ -81,7 +81,7 @@ TEST_CASE_METHOD(passivation_fixture,
   auto made = create("A");
   db->hold_writes = true;
   auto patch = self->request(router, caf::infinite, tmf::patch_atom_v,
-                             made.id, std::string{R"({"name":"B"})"});
+                             made.id, std::string{R"({"name":"B"})"}, std::string{});
   run();
   REQUIRE(db->writes == 2);
   idle_for(1s); // ten idle timeouts while the write waits
@@ -111,7 +111,7 @@ TEST_CASE_METHOD(passivation_fixture,
   auto made = create("A");
   db->hold_writes = true;
   auto p1 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"status":"Validated"})"});
+                          std::string{R"({"status":"Validated"})"}, std::string{});
   run();
   REQUIRE(db->writes == 2);
   // The sweep asks the customer to passivate while it awaits P1's write;
@@ -119,7 +119,7 @@ TEST_CASE_METHOD(passivation_fixture,
   idle_for(200ms);
   // P2 is forwarded (and queued behind the passivation request).
   auto p2 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"name":"Second"})"});
+                          std::string{R"({"name":"Second"})"}, std::string{});
   run();
   // P1's write is answered: the customer handles the passivation request
   // (reporting one message fewer than the router forwarded), then P2.

@@ -57,7 +57,7 @@ struct router_fixture : tmf::test::actor_fixture {
 
   customer_doc create(const std::string& name = "Alice Example") {
     auto r = ask<customer_doc>(self, router, tmf::create_atom_v, body(name),
-                             std::vector<std::string>{});
+                             std::vector<std::string>{}, std::string{});
     REQUIRE(r);
     return *r.value;
   }
@@ -101,7 +101,7 @@ TEST_CASE_METHOD(router_fixture,
   CHECK(got.value->version == 1);
   CHECK(got.value->json == made.json);
   auto patched = ask<customer_doc>(self, router, tmf::patch_atom_v, made.id,
-                                   std::string{R"({"status":"Validated"})"});
+                                   std::string{R"({"status":"Validated"})"}, std::string{});
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
   CHECK(json::parse(patched.value->json)["status"] == "Validated");
@@ -109,7 +109,7 @@ TEST_CASE_METHOD(router_fixture,
   REQUIRE(again);
   CHECK(again.value->version == 2);
   CHECK(again.value->json == patched.value->json);
-  auto erased = ask<bool>(self, router, tmf::erase_atom_v, made.id);
+  auto erased = ask<bool>(self, router, tmf::erase_atom_v, made.id, std::string{});
   REQUIRE(erased);
   CHECK(*erased.value);
   // One actor served everything from memory: no load, one writer.
@@ -137,10 +137,10 @@ TEST_CASE_METHOD(router_fixture,
     CHECK(r.err == errc::not_found);
   }
   auto p = ask<customer_doc>(self, router, tmf::patch_atom_v, id,
-                             std::string{R"({"name":"x"})"});
+                             std::string{R"({"name":"x"})"}, std::string{});
   REQUIRE_FALSE(p);
   CHECK(p.err == errc::not_found);
-  auto e = ask<bool>(self, router, tmf::erase_atom_v, id);
+  auto e = ask<bool>(self, router, tmf::erase_atom_v, id, std::string{});
   REQUIRE_FALSE(e);
   CHECK(e.err == errc::not_found);
   // Each request met a fresh actor: the one before it passivated at once.
@@ -243,14 +243,14 @@ TEST_CASE_METHOD(real_store_fixture,
   constexpr size_t n = 50;
   using handle_t = decltype(self->request(router, tmf::test::request_timeout,
                                           tmf::create_atom_v, std::string{},
-                                          std::vector<std::string>{}));
+                                          std::vector<std::string>{}, std::string{}));
   std::vector<handle_t> pending;
   pending.reserve(n);
   for (size_t i = 0; i < n; ++i)
     pending.emplace_back(self->request(router, tmf::test::request_timeout,
                                        tmf::create_atom_v,
                                        body("C" + std::to_string(i)),
-                                       std::vector<std::string>{}));
+                                       std::vector<std::string>{}, std::string{}));
   std::set<std::string> ids;
   std::set<std::string> names;
   size_t failures = 0;
@@ -293,7 +293,7 @@ TEST_CASE_METHOD(real_store_fixture,
   for (int i = 0; i < 3; ++i)
     REQUIRE(ask<customer_doc>(self, router, tmf::create_atom_v,
                               body("L" + std::to_string(i)),
-                              std::vector<std::string>{}));
+                              std::vector<std::string>{}, std::string{}));
   tmf::list_query q;
   q.limit = 10;
   q.filters.push_back({"status", tmf::filter_op::ne, {"x"}}); // a scan

@@ -92,7 +92,7 @@ bool eventually(outcome& out, std::chrono::milliseconds limit = 3000ms) {
 
 struct fixture {
   static caf::actor_system_config& make_config(caf::actor_system_config& c) {
-    c.add_message_types<caf::id_block::tmf>();
+    tmf::add_message_types(c);
     c.set("scheduler.max-threads", 2);
     return c;
   }

@@ -82,7 +82,10 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
   };
   return {
     [=](tmf::create_atom, const std::string& body,
-        const std::vector<std::string>&) -> caf::result<customer_doc> {
+        const std::vector<std::string>&,
+        const std::string& correlation) -> caf::result<customer_doc> {
+      if (!correlation.empty())
+        self->state.script->record("correlation " + correlation);
       self->state.script->record("create " + body);
       return doc_of(known);
     },
@@ -96,11 +99,13 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
                                  + std::to_string(fields.size()));
       return answer(id);
     },
-    [=](tmf::patch_atom, const std::string& id, const std::string& patch) {
+    [=](tmf::patch_atom, const std::string& id, const std::string& patch,
+        const std::string&) {
       self->state.script->record("patch " + id + " " + patch);
       return answer(id);
     },
-    [=](tmf::erase_atom, const std::string& id) -> caf::result<bool> {
+    [=](tmf::erase_atom, const std::string& id,
+        const std::string&) -> caf::result<bool> {
       self->state.script->record("erase " + id);
       if (auto err = self->state.script->error_for(id))
         return *err;
@@ -119,9 +124,51 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
   };
 }
 
+/// A notifier that knows one subscription, `known`.
+tmf::notifier_actor::behavior_type stub_notifier() {
+  auto rec = tmf::hub_record{known, "http://127.0.0.1:9/cb", "eventType=X"};
+  auto missing = [](const std::string& id) {
+    return caf::make_error(errc::not_found, "no subscription with id " + id);
+  };
+  return {
+    [=](tmf::subscribe_atom, const std::string& callback,
+        const std::string& query) -> caf::result<tmf::hub_record> {
+      if (callback.rfind("http", 0) != 0)
+        return caf::make_error(errc::invalid, std::string{"callback: bad"});
+      return tmf::hub_record{known, callback, query};
+    },
+    [=](tmf::hub_atom) { return std::vector<tmf::hub_record>{rec}; },
+    [=](tmf::hub_atom,
+        const std::string& id) -> caf::result<tmf::hub_record> {
+      if (id != known)
+        return missing(id);
+      return rec;
+    },
+    [=](tmf::unsubscribe_atom, const std::string& id) -> caf::result<bool> {
+      if (id != known)
+        return missing(id);
+      return true;
+    },
+    [=](tmf::parked_atom, const std::string& id)
+      -> caf::result<std::vector<tmf::parked_event>> {
+      if (id != known)
+        return missing(id);
+      return std::vector<tmf::parked_event>{
+        {7, "ev-7", "HTTP 410", 1, R"({"eventId":"ev-7"})"}};
+    },
+    [=](tmf::replay_atom, const std::string&) { return uint64_t{1}; },
+    [=](tmf::start_atom, const std::string&) {},
+    [=](tmf::outbox_atom, uint64_t) {},
+    [=](tmf::delivered_atom, const tmf::delivery_result&) {},
+    [=](tmf::retry_atom, uint64_t) {},
+    [=](tmf::flush_atom) {},
+    [=](tmf::sweep_atom) {},
+  };
+}
+
 struct http_fixture {
   static caf::actor_system_config& make_config(caf::actor_system_config& cfg) {
-    cfg.add_message_types<caf::id_block::tmf>();
+    tmf::add_message_types(cfg);
     return cfg;
   }
 
@@ -129,6 +176,7 @@ struct http_fixture {
   caf::actor_system sys{make_config(cfg)};
   std::shared_ptr<stub_script> script = std::make_shared<stub_script>();
   tmf::router_actor router = sys.spawn(stub_router, script);
+  tmf::notifier_actor notifier = sys.spawn(stub_notifier);
   std::unique_ptr<tmf::http::server> server;
   std::unique_ptr<http_client> http;
 
@@ -138,13 +186,14 @@ struct http_fixture {
     s.port = 0;
     s.request_timeout = 300ms;
     s.request_log_level = 4; // off
-    server = std::make_unique<tmf::http::server>(sys, router, s);
+    server = std::make_unique<tmf::http::server>(sys, router, notifier, s);
     http = std::make_unique<http_client>(server->port());
   }
 
   ~http_fixture() {
     server->stop(1s);
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
   }
 
   response post(const std::string& body,

@@ -708,3 +708,40 @@ TEST_CASE("dependent ops follow the fate of their primary op") {
   CHECK_FALSE(txn.get(idx, "name\1b\1c-1"));
   CHECK(txn.get(idx, "name\1c\1c-2"));
 }
+
+TEST_CASE("erase_below and erase_prefix remove exactly their keys") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  std::vector<write_op> ops;
+  for (uint64_t i = 1; i <= 2000; ++i)
+    ops.push_back({write_op::put, table::outbox, seq_key(i), "e", 0});
+  for (auto key : {"a\0x", "ab\0y", "ab", "b\0z"})
+    ops.push_back({write_op::put, table::parked,
+                   std::string{key, std::char_traits<char>::length(key) + 2},
+                   "p", 0});
+  std::vector<write_result> results;
+  std::string error;
+  REQUIRE(env->apply(ops, results, error) == status::ok);
+  ops = {{write_op::erase_below, table::outbox, seq_key(1501), {}, 0},
+         {write_op::erase_prefix, table::parked, std::string{"a\0", 2}, {},
+          0}};
+  REQUIRE(env->apply(ops, results, error) == status::ok);
+  auto txn = env->read();
+  std::vector<uint64_t> left;
+  txn.scan(table::outbox, {}, [&](const record_view& rec) {
+    left.push_back(key_seq(rec.key));
+    return true;
+  });
+  REQUIRE(left.size() == 500);
+  CHECK(left.front() == 1501);
+  CHECK(left.back() == 2000);
+  CHECK(txn.count(table::parked) == 3);
+  CHECK_FALSE(txn.get(table::parked, std::string{"a\0x", 3}));
+}
+
+TEST_CASE("seq_key sorts like the number it holds") {
+  CHECK(seq_key(1) < seq_key(2));
+  CHECK(seq_key(255) < seq_key(256));
+  CHECK(key_seq(seq_key(1234567890123)) == 1234567890123);
+  CHECK(key_seq("short") == 0);
+}

@@ -1,0 +1,584 @@
+#include "actors/notifier.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/deliverer.hpp"
+#include "actors/log.hpp"
+#include "domain/customer_id.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace tmf {
+
+namespace {
+
+namespace db = persistence;
+using time_point = caf::actor_clock::time_point;
+
+/// One event in a subscription's window.
+struct pending_event {
+  enum class phase : uint8_t { waiting, sending, backoff, done };
+  uint64_t seq = 0;
+  std::string customer;
+  std::string event_id;
+  std::string body; ///< as delivered; empty: the subscription skips it
+  std::string stored; ///< the outbox text (for parking)
+  phase st = phase::waiting;
+  uint32_t attempts = 0;
+  time_point first_try;
+  uint64_t tag = 0; ///< of the attempt in flight or scheduled
+};
+
+struct subscription {
+  hub_record rec;
+  std::unique_ptr<domain::event_matcher> matcher;
+  uint64_t cursor = 0;        ///< every event up to here handled
+  uint64_t stored_cursor = 0; ///< the position last stored
+  uint64_t scanned = 0;       ///< events up to here are in the window
+  std::deque<pending_event> window; ///< in outbox order
+  std::deque<pending_event> replays; ///< parked events sent again
+  uint64_t window_bytes = 0;
+};
+
+/// Counters for the periodic log line.
+struct delivery_stats {
+  uint64_t delivered = 0;
+  uint64_t failed_attempts = 0;
+  uint64_t parked = 0;
+  std::vector<int64_t> latencies_us; ///< of successful deliveries
+
+  bool empty() const {
+    return delivered == 0 && failed_attempts == 0 && parked == 0;
+  }
+};
+
+struct notifier_state {
+  static constexpr const char* name = "notifier";
+  notifier_config cfg;
+  std::map<std::string, subscription> subs;
+  uint64_t tail = 0; ///< the last committed outbox position known
+  bool started = false;
+  std::string href_base;
+  std::unique_ptr<deliverer> http;
+  std::unordered_map<uint64_t, std::string> tags; ///< tag -> subscription
+  uint64_t next_tag = 1;
+  bool flush_armed = false;
+  std::minstd_rand rng{std::random_device{}()};
+  delivery_stats stats;
+};
+
+using notifier_ptr = notifier_actor::stateful_pointer<notifier_state>;
+
+// -- loading ------------------------------------------------------------------
+
+/// Reads the stored subscriptions, their positions and the outbox's end.
+void load(notifier_state& st) {
+  auto txn = st.cfg.env->read();
+  std::map<std::string, uint64_t> cursors;
+  txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
+    cursors[std::string{rec.key}] = db::key_seq(rec.json);
+    return true;
+  });
+  txn.scan(db::table::hubs, {}, [&](const db::record_view& rec) {
+    subscription sub;
+    std::string query;
+    if (!domain::parse_subscription_text(rec.json, sub.rec.id,
+                                         sub.rec.callback, sub.rec.query)) {
+      log::error("notifier: subscription " + std::string{rec.key}
+                 + " cannot be read; skipped");
+      return true;
+    }
+    domain::event_query q;
+    std::string error;
+    if (!domain::parse_event_query(sub.rec.query, st.cfg.limits, q, error)) {
+      log::error("notifier: subscription " + sub.rec.id + ": " + error);
+      return true;
+    }
+    sub.matcher = std::make_unique<domain::event_matcher>(std::move(q));
+    sub.cursor = sub.stored_cursor = sub.scanned = cursors[sub.rec.id];
+    st.tail = std::max(st.tail, sub.cursor);
+    st.subs.emplace(sub.rec.id, std::move(sub));
+    return true;
+  });
+  txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
+    st.tail = std::max(st.tail, db::key_seq(rec.key));
+    return true;
+  });
+}
+
+// -- delivering ---------------------------------------------------------------
+
+bool retryable(int status) {
+  return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+std::string outcome(const delivery_result& r) {
+  return r.status == 0 ? r.error : "HTTP " + std::to_string(r.status);
+}
+
+void send_attempt(notifier_ptr self, subscription& sub, pending_event& ev) {
+  auto& st = self->state;
+  ev.st = pending_event::phase::sending;
+  if (ev.attempts++ == 0)
+    ev.first_try = self->clock().now();
+  ev.tag = st.next_tag++;
+  st.tags.emplace(ev.tag, sub.rec.id);
+  st.http->submit(delivery{ev.tag, sub.rec.callback, ev.event_id, ev.body});
+}
+
+/// Reads outbox events after `sub.scanned` into the window while it has
+/// room.
+void fill(notifier_ptr self, subscription& sub) {
+  auto& st = self->state;
+  if (sub.scanned >= st.tail || sub.window.size() >= st.cfg.window
+      || sub.window_bytes >= st.cfg.window_bytes)
+    return;
+  auto txn = st.cfg.env->read();
+  bool reached_end = true;
+  txn.scan(db::table::outbox, db::seq_key(sub.scanned + 1),
+           [&](const db::record_view& rec) {
+             if (sub.window.size() >= st.cfg.window
+                 || sub.window_bytes >= st.cfg.window_bytes) {
+               reached_end = false;
+               return false;
+             }
+             auto seq = db::key_seq(rec.key);
+             std::string_view customer;
+             std::string_view text;
+             pending_event ev;
+             ev.seq = seq;
+             if (domain::split_outbox_value(rec.json, customer, text)
+                 && sub.matcher->render(text, st.href_base, ev.body)) {
+               ev.customer = std::string{customer};
+               ev.stored = std::string{text};
+               auto id_pos = text.find("\"eventId\":\"");
+               if (id_pos != std::string_view::npos) {
+                 auto start = id_pos + 11;
+                 ev.event_id = std::string{
+                   text.substr(start, text.find('"', start) - start)};
+               }
+               sub.window_bytes += ev.body.size() + ev.stored.size();
+             } else {
+               ev.st = pending_event::phase::done;
+             }
+             sub.window.push_back(std::move(ev));
+             sub.scanned = seq;
+             return true;
+           });
+  if (reached_end)
+    sub.scanned = std::max(sub.scanned, st.tail);
+}
+
+/// Sends every waiting event whose customer has no earlier event pending.
+void dispatch(notifier_ptr self, subscription& sub) {
+  std::vector<std::string_view> busy;
+  auto is_busy = [&](std::string_view c) {
+    return std::find(busy.begin(), busy.end(), c) != busy.end();
+  };
+  for (auto& ev : sub.window) {
+    if (ev.st == pending_event::phase::done)
+      continue;
+    if (ev.st == pending_event::phase::waiting && !is_busy(ev.customer))
+      send_attempt(self, sub, ev);
+    busy.push_back(ev.customer);
+  }
+}
+
+void arm_flush(notifier_ptr self) {
+  auto& st = self->state;
+  if (st.flush_armed)
+    return;
+  st.flush_armed = true;
+  self->delayed_send(self, st.cfg.flush_interval, flush_atom_v);
+}
+
+/// Drops handled events from the window's front and moves the cursor.
+void advance(notifier_ptr self, subscription& sub) {
+  while (!sub.window.empty()
+         && sub.window.front().st == pending_event::phase::done) {
+    auto& ev = sub.window.front();
+    sub.window_bytes -= ev.body.size() + ev.stored.size();
+    sub.cursor = ev.seq;
+    sub.window.pop_front();
+  }
+  if (sub.window.empty())
+    sub.cursor = std::max(sub.cursor, sub.scanned);
+  if (sub.cursor != sub.stored_cursor)
+    arm_flush(self);
+}
+
+void pump(notifier_ptr self, subscription& sub) {
+  if (!self->state.started)
+    return;
+  for (;;) {
+    fill(self, sub);
+    dispatch(self, sub);
+    auto before = sub.cursor;
+    advance(self, sub);
+    // Events the subscription skips free room at once: read on.
+    if (sub.cursor == before || sub.scanned >= self->state.tail)
+      return;
+  }
+}
+
+void pump_all(notifier_ptr self) {
+  for (auto& kvp : self->state.subs)
+    pump(self, kvp.second);
+}
+
+void park(notifier_ptr self, subscription& sub, pending_event& ev,
+          const std::string& reason) {
+  auto& st = self->state;
+  ++st.stats.parked;
+  log::warning("notifier: subscription " + sub.rec.id + " parks event "
+               + ev.event_id + " after " + std::to_string(ev.attempts)
+               + " attempt(s): " + reason);
+  auto text = domain::parked_text(ev.event_id, reason, ev.attempts, ev.stored);
+  self->request(st.cfg.writer, caf::infinite, write_atom_v,
+                std::vector<notifier_write>{
+                  {notifier_write::park, sub.rec.id, ev.seq, std::move(text)}})
+    .then([](bool) {},
+          [id = sub.rec.id](const caf::error& err) {
+            log::error("notifier: cannot park an event of subscription " + id
+                       + ": " + caf::to_string(err));
+          });
+  ev.st = pending_event::phase::done;
+}
+
+caf::timespan backoff(notifier_state& st, uint32_t attempts,
+                      int64_t retry_after_ms) {
+  auto delay = st.cfg.first_retry;
+  for (uint32_t i = 1; i < attempts && delay < st.cfg.max_retry; ++i)
+    delay *= 2;
+  delay = std::min(delay, st.cfg.max_retry);
+  // +-20 % jitter so that retries of many events spread out.
+  std::uniform_int_distribution<int> jitter{-20, 20};
+  delay += delay * jitter(st.rng) / 100;
+  if (retry_after_ms >= 0)
+    delay = std::max<caf::timespan>(delay,
+                                    std::chrono::milliseconds(retry_after_ms));
+  return delay;
+}
+
+/// The pending event of `sub` waiting for the result of `tag`.
+pending_event* find_tag(subscription& sub, uint64_t tag) {
+  for (auto* events : {&sub.window, &sub.replays})
+    for (auto& ev : *events)
+      if (ev.tag == tag)
+        return &ev;
+  return nullptr;
+}
+
+void on_result(notifier_ptr self, const delivery_result& r) {
+  auto& st = self->state;
+  auto t = st.tags.find(r.tag);
+  if (t == st.tags.end())
+    return;
+  auto sub_id = std::move(t->second);
+  st.tags.erase(t);
+  auto s = st.subs.find(sub_id);
+  if (s == st.subs.end())
+    return; // unsubscribed meanwhile
+  auto& sub = s->second;
+  auto* ev = find_tag(sub, r.tag);
+  if (ev == nullptr)
+    return;
+  if (r.status >= 200 && r.status < 300) {
+    ++st.stats.delivered;
+    if (st.stats.latencies_us.size() < 10000)
+      st.stats.latencies_us.push_back(r.latency_us);
+    ev->st = pending_event::phase::done;
+  } else if (!retryable(r.status)) {
+    park(self, sub, *ev, outcome(r));
+  } else {
+    ++st.stats.failed_attempts;
+    if (self->clock().now() - ev->first_try >= st.cfg.retry_budget) {
+      park(self, sub, *ev, outcome(r) + "; the retry budget is spent");
+    } else {
+      auto delay = backoff(st, ev->attempts, r.retry_after_ms);
+      log::info("notifier: subscription " + sub.rec.id + ", event "
+                + ev->event_id + ": attempt " + std::to_string(ev->attempts)
+                + " failed (" + outcome(r) + "); retrying in "
+                + std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(delay)
+                    .count())
+                + " ms");
+      ev->st = pending_event::phase::backoff;
+      st.tags.emplace(r.tag, sub_id);
+      self->delayed_send(self, delay, retry_atom_v, r.tag);
+    }
+  }
+  sub.replays.erase(std::remove_if(sub.replays.begin(), sub.replays.end(),
+                                   [](const pending_event& x) {
+                                     return x.st == pending_event::phase::done;
+                                   }),
+                    sub.replays.end());
+  pump(self, sub);
+}
+
+void on_retry(notifier_ptr self, uint64_t tag) {
+  auto& st = self->state;
+  auto t = st.tags.find(tag);
+  if (t == st.tags.end())
+    return;
+  auto sub_id = std::move(t->second);
+  st.tags.erase(t);
+  auto s = st.subs.find(sub_id);
+  if (s == st.subs.end())
+    return;
+  if (auto* ev = find_tag(s->second, tag))
+    send_attempt(self, s->second, *ev);
+}
+
+// -- storing positions --------------------------------------------------------
+
+/// Stores the positions that moved and drops the outbox events every
+/// subscription has handled.
+void flush(notifier_ptr self) {
+  auto& st = self->state;
+  st.flush_armed = false;
+  std::vector<notifier_write> writes;
+  uint64_t lowest = st.tail;
+  for (auto& [id, sub] : st.subs) {
+    lowest = std::min(lowest, sub.cursor);
+    if (sub.cursor != sub.stored_cursor) {
+      writes.push_back({notifier_write::advance, id, sub.cursor, {}});
+      sub.stored_cursor = sub.cursor;
+    }
+  }
+  if (writes.empty())
+    return;
+  writes.push_back({notifier_write::trim, {}, lowest, {}});
+  self->request(st.cfg.writer, caf::infinite, write_atom_v, std::move(writes))
+    .then([](bool) {},
+          [](const caf::error& err) {
+            log::error("notifier: cannot store delivery positions: "
+                       + caf::to_string(err));
+          });
+}
+
+void log_stats(notifier_ptr self) {
+  auto& st = self->state;
+  if (!st.stats.empty()) {
+    uint64_t backlog = 0;
+    for (auto& kvp : st.subs)
+      backlog = std::max(backlog, st.tail - kvp.second.cursor);
+    auto& lat = st.stats.latencies_us;
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) -> int64_t {
+      return lat.empty() ? 0 : lat[static_cast<size_t>(p * (lat.size() - 1))];
+    };
+    log::info("notifier: " + std::to_string(st.subs.size())
+              + " subscription(s), backlog " + std::to_string(backlog)
+              + " event(s); delivered " + std::to_string(st.stats.delivered)
+              + ", failed attempts " + std::to_string(st.stats.failed_attempts)
+              + ", parked " + std::to_string(st.stats.parked)
+              + "; delivery latency p50 " + std::to_string(pct(0.5))
+              + " us, p99 " + std::to_string(pct(0.99)) + " us");
+    st.stats = delivery_stats{};
+  }
+  self->delayed_send(self, st.cfg.stats_interval, sweep_atom_v);
+}
+
+// -- the hub API --------------------------------------------------------------
+
+caf::error no_subscription(const std::string& id) {
+  return caf::make_error(errc::not_found, "no subscription with id " + id);
+}
+
+caf::result<hub_record> subscribe(notifier_ptr self,
+                                  const std::string& callback,
+                                  const std::string& query) {
+  auto& st = self->state;
+  if (st.subs.size() >= st.cfg.max_subscriptions)
+    return caf::make_error(errc::invalid,
+                           "the hub holds " + std::to_string(st.subs.size())
+                             + " subscriptions, its limit "
+                             "(hub-max-subscriptions)");
+  if (auto msg = domain::check_callback(callback, st.cfg.policy,
+                                        st.cfg.max_callback_length))
+    return caf::make_error(errc::invalid, std::move(*msg));
+  domain::event_query q;
+  std::string error;
+  if (!domain::parse_event_query(query, st.cfg.limits, q, error))
+    return caf::make_error(errc::invalid, std::move(error));
+  auto matcher = std::make_unique<domain::event_matcher>(std::move(q));
+  if (!matcher->ok())
+    return caf::make_error(errc::invalid, "query: " + matcher->error());
+  auto rec = hub_record{domain::make_random_id(), callback, query};
+  auto rp = self->make_response_promise<hub_record>();
+  auto shared = std::make_shared<std::unique_ptr<domain::event_matcher>>(
+    std::move(matcher));
+  self
+    ->request(st.cfg.writer, caf::infinite, subscribe_atom_v, rec.id,
+              domain::subscription_text(rec.id, rec.callback, rec.query))
+    .then(
+      [=](uint64_t position) mutable {
+        auto& st = self->state;
+        subscription sub;
+        sub.rec = rec;
+        sub.matcher = std::move(*shared);
+        sub.cursor = sub.stored_cursor = sub.scanned = position;
+        st.tail = std::max(st.tail, position);
+        auto& stored = st.subs.emplace(rec.id, std::move(sub)).first->second;
+        log::info("notifier: subscription " + rec.id + " to " + rec.callback
+                  + " stored");
+        pump(self, stored);
+        rp.deliver(rec);
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<bool> unsubscribe(notifier_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto i = st.subs.find(id);
+  if (i == st.subs.end())
+    return no_subscription(id);
+  st.subs.erase(i); // results of its deliveries in flight are ignored
+  auto rp = self->make_response_promise<bool>();
+  self
+    ->request(st.cfg.writer, caf::infinite, write_atom_v,
+              std::vector<notifier_write>{
+                {notifier_write::unsubscribe, id, 0, {}}})
+    .then(
+      [=](bool) mutable {
+        log::info("notifier: subscription " + id + " deleted");
+        rp.deliver(true);
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+/// The parked events of subscription `id`, read from the store.
+std::vector<parked_event> read_parked(notifier_state& st,
+                                      const std::string& id) {
+  std::vector<parked_event> out;
+  auto prefix = id + '\0';
+  auto txn = st.cfg.env->read();
+  txn.scan(db::table::parked, prefix, [&](const db::record_view& rec) {
+    if (rec.key.substr(0, prefix.size()) != prefix)
+      return false;
+    parked_event p;
+    p.seq = db::key_seq(rec.key.substr(prefix.size()));
+    if (domain::parse_parked_text(rec.json, p.event_id, p.reason,
+                                  p.attempts, p.event))
+      out.push_back(std::move(p));
+    return true;
+  });
+  return out;
+}
+
+caf::result<uint64_t> replay(notifier_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto i = st.subs.find(id);
+  if (i == st.subs.end())
+    return no_subscription(id);
+  auto& sub = i->second;
+  auto parked = read_parked(st, id);
+  std::vector<notifier_write> unpark;
+  for (auto& p : parked) {
+    pending_event ev;
+    ev.seq = p.seq;
+    ev.event_id = p.event_id;
+    ev.stored = p.event;
+    if (!sub.matcher->render(p.event, st.href_base, ev.body))
+      ev.body = p.event;
+    sub.replays.push_back(std::move(ev));
+    send_attempt(self, sub, sub.replays.back());
+    unpark.push_back({notifier_write::unpark, id, p.seq, {}});
+  }
+  if (!unpark.empty())
+    self->request(st.cfg.writer, caf::infinite, write_atom_v,
+                  std::move(unpark))
+      .then([](bool) {},
+            [](const caf::error& err) {
+              log::error("notifier: cannot unpark: " + caf::to_string(err));
+            });
+  return static_cast<uint64_t>(parked.size());
+}
+
+notifier_actor::behavior_type notifier_impl(notifier_ptr self,
+                                            notifier_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  load(st);
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    flush(self);
+    self->state.http.reset(); // ends the deliveries still running
+    self->quit(msg.reason);
+  });
+  return {
+    [=](subscribe_atom, const std::string& callback,
+        const std::string& query) { return subscribe(self, callback, query); },
+    [=](hub_atom) {
+      std::vector<hub_record> out;
+      for (auto& kvp : self->state.subs)
+        out.push_back(kvp.second.rec);
+      return out;
+    },
+    [=](hub_atom, const std::string& id) -> caf::result<hub_record> {
+      auto i = self->state.subs.find(id);
+      if (i == self->state.subs.end())
+        return no_subscription(id);
+      return i->second.rec;
+    },
+    [=](unsubscribe_atom, const std::string& id) {
+      return unsubscribe(self, id);
+    },
+    [=](parked_atom,
+        const std::string& id) -> caf::result<std::vector<parked_event>> {
+      if (self->state.subs.count(id) == 0)
+        return no_subscription(id);
+      return read_parked(self->state, id);
+    },
+    [=](replay_atom, const std::string& id) { return replay(self, id); },
+    [=](start_atom, const std::string& href_base) {
+      auto& st = self->state;
+      if (st.started)
+        return;
+      st.href_base = href_base;
+      st.started = true;
+      deliverer::options opts;
+      opts.connect_timeout = st.cfg.connect_timeout;
+      opts.total_timeout = st.cfg.delivery_timeout;
+      opts.max_connections = st.cfg.max_connections;
+      opts.policy = st.cfg.policy;
+      auto me = caf::actor_cast<notifier_actor>(self);
+      st.http = std::make_unique<deliverer>(
+        std::move(opts), [me](delivery_result r) {
+          caf::anon_send(me, delivered_atom_v, std::move(r));
+        });
+      log_stats(self);
+      pump_all(self);
+    },
+    [=](outbox_atom, uint64_t seq) {
+      auto& st = self->state;
+      if (seq <= st.tail)
+        return;
+      st.tail = seq;
+      pump_all(self);
+    },
+    [=](delivered_atom, const delivery_result& r) { on_result(self, r); },
+    [=](retry_atom, uint64_t tag) { on_retry(self, tag); },
+    [=](flush_atom) { flush(self); },
+    [=](sweep_atom) { log_stats(self); },
+  };
+}
+
+} // namespace
+
+notifier_actor spawn_notifier(caf::actor_system& sys, notifier_config cfg) {
+  return sys.spawn(notifier_impl, std::move(cfg));
+}
+
+} // namespace tmf
