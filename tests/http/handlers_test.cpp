@@ -319,3 +319,49 @@ TEST_CASE_METHOD(http_fixture,
   CHECK(r.status == 504);
   CHECK(error_message(r).find("not answered in time") != std::string::npos);
 }
+
+TEST_CASE_METHOD(http_fixture, "hub routes answer from the notifier") {
+  auto hub = "http://127.0.0.1:" + std::to_string(server->port()) + base
+             + "/hub/";
+  auto r = http->request("POST", base + "/hub",
+                         R"({"callback":"http://x/cb","query":"a=1"})",
+                         {{"Content-Type", "application/json"}});
+  REQUIRE(r.status == 201);
+  CHECK(r.header("location") == hub + known);
+  CHECK(json::parse(r.body)
+        == json{{"id", known}, {"callback", "http://x/cb"}, {"query", "a=1"}});
+  r = http->request("POST", base + "/hub", R"({"callback":"ftp://x"})",
+                    {{"Content-Type", "application/json"}});
+  CHECK(r.status == 400);
+  CHECK(error_message(r) == "callback: bad");
+  r = http->request("POST", base + "/hub", R"({"query":"a=1"})",
+                    {{"Content-Type", "application/json"}});
+  CHECK(r.status == 400);
+  CHECK(error_message(r) == "callback: required attribute is missing");
+  CHECK(json::parse(http->get(base + "/hub").body).size() == 1);
+  CHECK(http->get(base + "/hub/" + known).status == 200);
+  r = http->get(base + "/hub/other");
+  CHECK(r.status == 404);
+  error_message(r);
+  auto parked = json::parse(http->get(base + "/hub/" + known + "/parked").body);
+  REQUIRE(parked.size() == 1);
+  CHECK(parked[0]["event"]["eventId"] == "ev-7");
+  CHECK(parked[0]["reason"] == "HTTP 410");
+  r = http->request("POST", base + "/hub/" + known + "/parked/replay");
+  CHECK(json::parse(r.body)["replayed"] == 1);
+  CHECK(http->request("DELETE", base + "/hub/" + known).status == 204);
+  r = http->request("PUT", base + "/hub/" + known);
+  CHECK(r.status == 405);
+  CHECK(r.header("allow") == "GET, DELETE");
+}
+
+TEST_CASE_METHOD(http_fixture, "writes carry X-Correlation-ID to the actors") {
+  auto r = http->request("POST", base + "/customer",
+                         tmf::test::sample_customer("C"),
+                         {{"Content-Type", "application/json"},
+                          {"X-Correlation-ID", "corr-9"}});
+  REQUIRE(r.status == 201);
+  auto calls = script->calls();
+  REQUIRE_FALSE(calls.empty());
+  CHECK(calls[0] == "correlation corr-9");
+}
