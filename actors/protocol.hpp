@@ -63,7 +63,7 @@ enum class errc : uint8_t {
   not_found,     ///< No such customer.
   conflict,      ///< The stored version changed underneath (lost race).
   storage_full,  ///< The LMDB map is full; nothing was written.
-  store_failed,  ///< LMDB or I/O failure; nothing was written.
+  store_failed,  ///< LMDB or I/O failure; nothing was written or read.
   unavailable,   ///< The service is shutting down or overloaded.
 };
 
@@ -151,8 +151,11 @@ using store_writer_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
-/// - `load_atom, id` -> the stored customer; errc::not_found if absent.
-/// - `list_atom, query` -> one page and the total match count.
+/// - `load_atom, id` -> the stored customer; errc::not_found if absent,
+///   errc::store_failed (naming the LMDB call) when the read failed.
+/// - `list_atom, query` -> one page and the total match count;
+///   errc::store_failed when any read of the query failed (never a short
+///   page), sec::request_timeout once nobody waits for the answer.
 using store_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string>::with<customer_doc>,
   caf::replies_to<list_atom, list_query>::with<list_page>>;

@@ -47,20 +47,29 @@ const filter_term* indexed_term(const list_query& q) {
   return nullptr;
 }
 
+/// A failed read as the error of a load or list: errc::store_failed with a
+/// message naming what was read and the LMDB call that failed.
+caf::error read_failed(const std::string& what, const std::string& detail) {
+  return caf::make_error(errc::store_failed,
+                         "storage failure while " + what + ": " + detail);
+}
+
 /// The ids whose index entries match `term` (any of its values), sorted.
-std::vector<std::string> index_lookup(db::read_txn& txn,
-                                      const filter_term& term) {
+caf::expected<std::vector<std::string>>
+index_lookup(db::read_txn& txn, const filter_term& term) {
   std::vector<std::string> ids;
   for (const auto& value : term.values) {
     auto prefix = domain::index_prefix(term.path, value);
-    txn.scan(db::table::customer_index, prefix,
-             [&](const db::record_view& rec) {
-               auto id = domain::index_key_id(rec.key, prefix);
-               if (id.empty())
-                 return false;
-               ids.emplace_back(id);
-               return true;
-             });
+    auto res = txn.scan(db::table::customer_index, prefix,
+                        [&](const db::record_view& rec) {
+                          auto id = domain::index_key_id(rec.key, prefix);
+                          if (id.empty())
+                            return false;
+                          ids.emplace_back(id);
+                          return true;
+                        });
+    if (res.failed())
+      return read_failed("reading the index", res.error);
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -123,26 +132,104 @@ list_page select(list_page page, const list_query& q) {
   return page;
 }
 
+/// A plain listing: the total from the B-tree, a copy of the page only.
+caf::expected<list_page> plain_page(db::read_txn& txn, const list_query& q) {
+  list_page page;
+  auto total = txn.count(db::table::customers);
+  if (total.failed())
+    return read_failed("counting customers", total.error);
+  page.total = total.entries;
+  uint64_t pos = 0;
+  auto res = txn.scan(db::table::customers, {},
+                      [&](const db::record_view& rec) {
+                        if (pos++ < q.offset)
+                          return true;
+                        if (page.items.size() >= q.limit)
+                          return false;
+                        page.items.emplace_back(rec.json);
+                        return true;
+                      });
+  if (res.failed())
+    return read_failed("listing customers", res.error);
+  return page;
+}
+
+/// Reads the customer `id` into `out`: `ok` with the record, `not_found`
+/// (an index entry or `id=` value without a row), or an error.
+caf::error fetch(db::read_txn& txn, const std::string& id,
+                 db::get_result& out) {
+  out = txn.get(db::table::customers, id);
+  if (out.failed())
+    return read_failed("reading customer " + id, out.error);
+  return {};
+}
+
+/// Hands every existing customer of `ids` to `consider`.
+template <class F>
+caf::error fetch_all(db::read_txn& txn, const std::vector<std::string>& ids,
+                     F&& consider) {
+  db::get_result rec;
+  for (const auto& id : ids) {
+    if (auto err = fetch(txn, id, rec))
+      return err;
+    if (rec.st == db::status::ok)
+      consider(rec.rec.json);
+  }
+  return {};
+}
+
+/// The page of a single exact index term: counted from the index, only the
+/// page read, nothing parsed.
+caf::expected<list_page> index_page(db::read_txn& txn,
+                                    const std::vector<std::string>& ids,
+                                    const list_query& q) {
+  list_page page;
+  page.total = ids.size();
+  db::get_result rec;
+  for (auto i = q.offset; i < ids.size() && i - q.offset < q.limit; ++i) {
+    if (auto err = fetch(txn, ids[i], rec))
+      return err;
+    if (rec.st == db::status::ok)
+      page.items.emplace_back(std::move(rec.rec.json));
+  }
+  return page;
+}
+
+/// Hands every customer to `consider`; gives up once the client has been
+/// answered 504 (scans can be long).
+template <class F>
+caf::error scan_all(db::read_txn& txn, const list_query& q, F&& consider) {
+  uint64_t rows = 0;
+  bool abandoned = false;
+  auto res = txn.scan(db::table::customers, {},
+                      [&](const db::record_view& rec) {
+                        if (++rows % 1024 == 0 && expired(q)) {
+                          abandoned = true;
+                          return false;
+                        }
+                        consider(rec.json);
+                        return true;
+                      });
+  if (res.failed())
+    return read_failed("scanning customers", res.error);
+  if (abandoned)
+    return expired_error();
+  return {};
+}
+
+/// The sorted, deduplicated values of an `id=` term.
+std::vector<std::string> id_candidates(const filter_term& term) {
+  auto ids = term.values;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
   if (!txn.valid())
-    return caf::make_error(errc::store_failed, "storage failure: "
-                                                 + txn.error());
-  auto tbl = db::table::customers;
-  if (q.filters.empty() && q.sort.empty()) {
-    // Plain listing: count from the B-tree, copy only the page.
-    list_page page;
-    page.total = txn.count(tbl);
-    uint64_t pos = 0;
-    txn.scan(tbl, {}, [&](const db::record_view& rec) {
-      if (pos++ < q.offset)
-        return true;
-      if (page.items.size() >= q.limit)
-        return false;
-      page.items.emplace_back(rec.json);
-      return true;
-    });
-    return page;
-  }
+    return read_failed("starting a read", txn.error());
+  if (q.filters.empty() && q.sort.empty())
+    return plain_page(txn, q);
   collector out{q};
   domain::text_prefilter prefilter{q.filters};
   auto consider = [&](std::string_view text) {
@@ -152,48 +239,39 @@ caf::expected<list_page> find_page(db::read_txn& txn, const list_query& q) {
     if (!doc.is_discarded() && domain::matches(doc, q.filters))
       out.add(std::move(doc), text);
   };
-  auto fetch = [&](const std::vector<std::string>& candidates) {
-    for (const auto& id : candidates)
-      if (auto rec = txn.get(tbl, id))
-        consider(rec->json);
-  };
+  caf::error err;
   if (auto ids = id_term(q)) {
-    auto candidates = ids->values;
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                     candidates.end());
-    fetch(candidates);
+    err = fetch_all(txn, id_candidates(*ids), consider);
   } else if (auto term = indexed_term(q)) {
     auto candidates = index_lookup(txn, *term);
+    if (!candidates)
+      return std::move(candidates.error());
     if (q.filters.size() == 1 && q.sort.empty()
-        && domain::index_answers(*term)) {
-      // The index is exact for this term: count from it and read the page
-      // only, without parsing anything.
-      list_page page;
-      page.total = candidates.size();
-      for (auto i = q.offset; i < candidates.size() && i - q.offset < q.limit;
-           ++i)
-        if (auto rec = txn.get(tbl, candidates[i]))
-          page.items.emplace_back(std::move(rec->json));
-      return page;
-    }
-    fetch(candidates);
+        && domain::index_answers(*term))
+      return index_page(txn, *candidates, q);
+    err = fetch_all(txn, *candidates, consider);
   } else {
-    // Scans can be long: give up once the client has been answered 504.
-    uint64_t rows = 0;
-    bool abandoned = false;
-    txn.scan(tbl, {}, [&](const db::record_view& rec) {
-      if (++rows % 1024 == 0 && expired(q)) {
-        abandoned = true;
-        return false;
-      }
-      consider(rec.json);
-      return true;
-    });
-    if (abandoned)
-      return expired_error();
+    err = scan_all(txn, q, consider);
   }
+  if (err)
+    return err;
   return out.finish();
+}
+
+/// Loads the customer `id`: not_found only when LMDB says so.
+caf::result<customer_doc> load(db::environment& env, const std::string& id) {
+  auto txn = env.read();
+  if (!txn.valid())
+    return read_failed("loading customer " + id, txn.error());
+  auto res = txn.get(db::table::customers, id);
+  switch (res.st) {
+    case db::status::ok:
+      return customer_doc{id, res.rec.version, std::move(res.rec.json)};
+    case db::status::not_found:
+      return caf::make_error(errc::not_found, "no customer with id " + id);
+    default:
+      return read_failed("loading customer " + id, res.error);
+  }
 }
 
 store_reader_actor::behavior_type
@@ -201,15 +279,7 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
   self->state.env = std::move(env);
   return {
     [=](load_atom, const std::string& id) -> caf::result<customer_doc> {
-      auto txn = self->state.env->read();
-      if (!txn.valid())
-        return caf::make_error(errc::store_failed,
-                               "storage failure: " + txn.error());
-      auto rec = txn.get(db::table::customers, id);
-      if (!rec)
-        return caf::make_error(errc::not_found,
-                               "no customer with id " + id);
-      return customer_doc{id, rec->version, std::move(rec->json)};
+      return load(*self->state.env, id);
     },
     [=](list_atom, const list_query& q) -> caf::result<list_page> {
       if (expired(q))
