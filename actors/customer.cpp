@@ -27,6 +27,7 @@ struct customer_state {
   std::string pending_text; ///< the text of the write in flight
   bool writing = false;     ///< a write is in flight: never passivate
   uint64_t handled = 0;     ///< requests handled (for passivation)
+  caf::error load_error;    ///< the load failed: every request gets it
 
   customer_doc current() const {
     return customer_doc{id, version, text};
@@ -128,14 +129,6 @@ void write_then(self_ptr self, store_write w,
   write_then(self, std::move(w), std::move(rp), std::move(on_ok), [] {});
 }
 
-/// Counts a request (the router compares counts before passivating) and
-/// returns the not-found error when the customer does not exist.
-std::optional<caf::error> accept(customer_state& st) {
-  ++st.handled;
-  if (!st.exists)
-    return no_such_customer(st.id);
-  return std::nullopt;
-}
 
 /// Adds to `w` the index entries that differ between `old_terms` and the
 /// terms of `after`.
@@ -163,6 +156,22 @@ void report_idle(self_ptr self) {
     self->send(st.env.router, idle_atom_v, st.id, st.handled);
 }
 
+/// Counts a request (the router compares counts before passivating) and
+/// returns the error to answer it with: the failed load's (the actor then
+/// offers to passivate, so that a later request loads again), or not found
+/// when the customer does not exist.
+std::optional<caf::error> accept(self_ptr self) {
+  auto& st = self->state;
+  ++st.handled;
+  if (st.load_error) {
+    report_idle(self);
+    return st.load_error;
+  }
+  if (!st.exists)
+    return no_such_customer(st.id);
+  return std::nullopt;
+}
+
 customer_actor::behavior_type
 customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
   self->state.id = std::move(id);
@@ -179,7 +188,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         },
         [=](caf::error& err) {
           if (err != errc::not_found)
-            self->quit(std::move(err)); // queued requests get this error
+            self->state.load_error = std::move(err);
         });
   }
   return {
@@ -207,14 +216,14 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     },
     [=](retrieve_atom) -> caf::result<customer_doc> {
       auto& st = self->state;
-      if (auto err = accept(st))
+      if (auto err = accept(self))
         return std::move(*err);
       return st.current();
     },
     [=](retrieve_atom, const std::vector<std::string>& fields)
       -> caf::result<customer_doc> {
       auto& st = self->state;
-      if (auto err = accept(st))
+      if (auto err = accept(self))
         return std::move(*err);
       if (!ensure_parsed(st))
         return corrupt(st.id);
@@ -225,7 +234,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     [=](patch_atom, const std::string& patch_text)
       -> caf::result<customer_doc> {
       auto& st = self->state;
-      if (auto err = accept(st))
+      if (auto err = accept(self))
         return std::move(*err);
       auto patch = nlohmann::json::parse(patch_text, nullptr, false);
       if (patch.is_discarded())
@@ -269,7 +278,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     },
     [=](erase_atom) -> caf::result<bool> {
       auto& st = self->state;
-      if (auto err = accept(st))
+      if (auto err = accept(self))
         return std::move(*err);
       if (!ensure_parsed(st))
         return corrupt(st.id);
