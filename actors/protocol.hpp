@@ -62,7 +62,8 @@ enum class errc : uint8_t {
   invalid = 1,   ///< The request is malformed or violates the schema.
   not_found,     ///< No such customer.
   conflict,      ///< The stored version changed underneath (lost race).
-  storage_full,  ///< The LMDB map is full; nothing was written.
+  storage_full,  ///< No room (LMDB map, device, quota or file-size limit
+                 ///< full); nothing was written.
   store_failed,  ///< LMDB or I/O failure; nothing was written or read.
   unavailable,   ///< The service is shutting down or overloaded.
 };

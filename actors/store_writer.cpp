@@ -61,6 +61,7 @@ void append_ops(store_write&& w, std::vector<db::write_op>& ops) {
                                std::move(key), {}, 0, true});
 }
 
+/// The error of a write that ended with `st`; `detail` names what failed.
 caf::error to_error(db::status st, const std::string& detail) {
   switch (st) {
     case db::status::not_found:
@@ -71,8 +72,8 @@ caf::error to_error(db::status st, const std::string& detail) {
                              std::string{"the customer changed concurrently"});
     case db::status::full:
       return caf::make_error(errc::storage_full,
-                             std::string{"the storage map is full; nothing "
-                                         "was written"});
+                             "storage is full (" + detail
+                               + "); nothing was written");
     default:
       return caf::make_error(errc::store_failed,
                              "storage failure: " + detail);

@@ -8,8 +8,11 @@
 #include <set>
 #include <utility>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -60,10 +63,18 @@ struct store_error {
   std::string text; ///< "mdb_get: Input/output error", ...
 };
 
-/// The status of a transaction that failed with `rc`: `full` when the
-/// LMDB map is full.
+/// The status of a transaction that failed with `rc`: `full` when there is
+/// no room (the map, the device, a quota, the file-size limit).
 status status_of(int rc) noexcept {
-  return rc == MDB_MAP_FULL ? status::full : status::failed;
+  switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return status::full;
+    default:
+      return status::failed;
+  }
 }
 
 /// Throws the store_error of `origin` failing with `rc`.
@@ -281,6 +292,7 @@ struct environment::impl {
   std::array<MDB_dbi, table_count> dbis{};
   env_options opts;
   lmdb_checker lmdb;     ///< Uses `opts.fault`.
+  int fd = -1;           ///< The data file as LMDB has it open.
   size_t max_key = 0;    ///< LMDB's largest key size.
   folder_id folder{};
   bool registered = false; ///< `folder` is in the open-folder registry.
@@ -358,6 +370,7 @@ void open_handle(env_impl& self) {
   auto flags = static_cast<unsigned>(MDB_NOTLS | MDB_NORDAHEAD);
   lmdb.check("mdb_env_open",
              mdb_env_open(self.env, opts.path.c_str(), flags, file_mode));
+  lmdb.check("mdb_env_get_fd", mdb_env_get_fd(self.env, &self.fd));
   self.max_key = static_cast<size_t>(mdb_env_get_maxkeysize(self.env));
 }
 
@@ -569,6 +582,34 @@ struct batch {
   }
 };
 
+/// LMDB reports a short write as EIO ("short write, filesystem full?"):
+/// the kernel writes up to the file-size limit or until the device is full
+/// and returns a short count. Turns `err` into `full` when the data file
+/// has reached the process's file-size limit or the file system has
+/// (almost) no free block left.
+void explain_short_write(const env_impl& self, store_error& err) {
+  // Less free space than one LMDB write of up to 64 pages.
+  constexpr uint64_t low_space = 64 * 4096;
+  struct stat st;
+  struct rlimit lim;
+  if (::fstat(self.fd, &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &lim) == 0
+      && lim.rlim_cur != RLIM_INFINITY
+      && static_cast<uint64_t>(st.st_size) >= lim.rlim_cur) {
+    err.st = status::full;
+    err.text += " after a short write: the data file reached the file-size "
+                "limit";
+    return;
+  }
+  struct statvfs fs;
+  if (::fstatvfs(self.fd, &fs) == 0) {
+    auto blocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+    if (static_cast<uint64_t>(blocks) * fs.f_frsize < low_space) {
+      err.st = status::full;
+      err.text += " after a short write: no space left on the device";
+    }
+  }
+}
+
 /// Applies `ops` in one write transaction and commits it; throws a
 /// store_error when the transaction as a whole fails.
 void write_batch(const env_impl& self, const std::vector<write_op>& ops,
@@ -612,6 +653,8 @@ status environment::apply(const std::vector<write_op>& ops,
     write_batch(*impl_, ops, results);
     return status::ok;
   } catch (store_error& err) {
+    if (err.rc == EIO)
+      explain_short_write(*impl_, err);
     return fail_all(err.st, ops.size(), results, error, std::move(err.text));
   } catch (const std::exception& ex) {
     // Only allocation can throw here; the txn_guard has aborted by now.

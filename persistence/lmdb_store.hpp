@@ -13,8 +13,10 @@
 //   thread at a time (the store writer actor is its only caller). Each op is
 //   checked on its own (insert on an existing key gives `exists`, a version
 //   mismatch gives `conflict`, ...) and a failed op writes nothing but does
-//   not fail the others. When the transaction as a whole fails (map full, I/O
-//   error), no op is written and every op reports that status.
+//   not fail the others. When the transaction as a whole fails, no op is
+//   written and every op reports that status: `full` (map full, no space
+//   left on the device, quota or file-size limit reached) or `failed` (any
+//   other error).
 // - `read_txn` is a read-only snapshot, usable from any one thread at a time
 //   (MDB_NOTLS), and must be short-lived: never keep one across requests.
 //   Every read says found, not found or failed: a failed LMDB call is never
@@ -37,7 +39,9 @@ enum class status : uint8_t {
   not_found, ///< The key does not exist.
   exists,    ///< Insert of a key that already exists.
   conflict,  ///< The stored version differs from the expected one.
-  full,      ///< The LMDB map is full (MDB_MAP_FULL); nothing was written.
+  full,      ///< No room: the LMDB map is full (MDB_MAP_FULL), or the
+             ///< device (ENOSPC), a quota (EDQUOT) or the file-size limit
+             ///< (EFBIG) stops the file from growing; nothing was written.
   failed,    ///< Any other LMDB or I/O error; nothing was written.
 };
 

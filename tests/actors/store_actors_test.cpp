@@ -1,9 +1,11 @@
 // The store actors (writer, reader) and the router over the real LMDB store
 // with failures injected through the store's fault hook: a failed read is
-// store_failed (never not_found or a short page), and so is a failed commit.
+// store_failed (never not_found or a short page), and so is a failed commit;
+// a write without room is storage_full.
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -277,6 +279,23 @@ TEST_CASE_METHOD(store_fixture,
   CHECK_THAT(ids.err, is_error(errc::store_failed, "mdb_get"));
   faults->clear();
   REQUIRE(list(by_id).value->total == 2);
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "store writer answers storage_full when the device, a "
+                 "quota or the file-size limit is full") {
+  for (auto rc : {ENOSPC, EDQUOT, EFBIG}) {
+    faults->fail("mdb_put", rc);
+    auto res = insert("c-1", "Ann");
+    REQUIRE_FALSE(res);
+    CHECK_THAT(res.err, is_error(errc::storage_full,
+                   std::string{"storage is full (mdb_put: "}
+                     + std::strerror(rc) + "); nothing was written"));
+  }
+  faults->clear();
+  auto res = insert("c-1", "Ann");
+  REQUIRE(res);
+  CHECK(*res.value == 1); // nothing of the failed writes was kept
 }
 
 TEST_CASE_METHOD(store_fixture,

@@ -4,18 +4,25 @@
 #include "persistence/lmdb_store.hpp"
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <lmdb.h>
@@ -923,6 +930,25 @@ TEST_CASE("a failed commit fails the whole batch with the LMDB message") {
   CHECK(apply_one(*env, insert_op("c-3", "c")).st == status::ok);
 }
 
+TEST_CASE("no space, quota and file-size errors make a batch full") {
+  temp_dir tmp;
+  fault_plan plan;
+  auto env = open_faulty(tmp.path, plan);
+  apply_one(*env, insert_op("kept", "v"));
+  for (auto rc : {ENOSPC, EDQUOT, EFBIG}) {
+    plan.fail("mdb_put", rc);
+    auto error = apply_failing(*env, {insert_op("c-1", "a"),
+                                      replace_op("kept", "changed")},
+                               status::full);
+    CHECK(error == std::string{"mdb_put: "} + std::strerror(rc));
+  }
+  plan.fail("mdb_txn_commit", ENOSPC);
+  apply_failing(*env, {insert_op("c-2", "b")}, status::full);
+  plan.fail("", 0);
+  CHECK(get(*env, "kept")->json == "v");
+  CHECK_FALSE(get(*env, "c-1"));
+}
+
 TEST_CASE("an open that fails names the LMDB call and releases the folder") {
   temp_dir tmp;
   fault_plan plan;
@@ -968,4 +994,97 @@ TEST_CASE("a corrupt row is a failed read, not a missing one") {
   });
   CHECK(scanned.st == status::failed);
   CHECK(scanned.error == got.error);
+}
+
+// -- the file-size limit ------------------------------------------------------
+
+namespace {
+
+/// In a child process under a 256 KiB file-size limit (SIGXFSZ ignored, as
+/// tmf629d does): inserts batches until one fails, checks that the failed
+/// batch left nothing, and reports `<status> <committed> <count> <error>`.
+[[noreturn]] void fill_under_limit(const std::string& path, int out) {
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit lim;
+  ::getrlimit(RLIMIT_FSIZE, &lim);
+  lim.rlim_cur = 256 * 1024;
+  ::setrlimit(RLIMIT_FSIZE, &lim);
+  std::string error;
+  auto env = environment::open({path, 1ull << 24, 126}, error);
+  if (!env)
+    _exit(2);
+  std::vector<write_op> ops;
+  std::vector<write_result> results;
+  size_t committed = 0;
+  auto st = status::ok;
+  for (auto i = 0; i < 1000 && st == status::ok; ++i) {
+    ops.clear();
+    for (auto j = 0; j < 3; ++j)
+      ops.push_back(insert_op("k-" + std::to_string(i * 3 + j),
+                              std::string(1500, 'x')));
+    st = env->apply(ops, results, error);
+    if (st == status::ok)
+      committed += ops.size();
+  }
+  auto txn = env->read();
+  auto left = txn.get(table::customers, ops.front().key).st;
+  auto count = txn.count(table::customers);
+  auto line = std::string{to_string(st)} + " " + std::to_string(committed)
+              + " " + std::to_string(count.entries) + " "
+              + to_string(left) + " " + error;
+  if (::write(out, line.data(), line.size()) < 0)
+    _exit(3);
+  _exit(0);
+}
+
+/// Runs `fill_under_limit` in a child; returns its report.
+std::string fill_in_child(const std::string& path) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  auto pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    fill_under_limit(path, fds[1]);
+  }
+  ::close(fds[1]);
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;)
+    report.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int wstatus = 0;
+  REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
+  REQUIRE(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 0);
+  return report;
+}
+
+} // namespace
+
+TEST_CASE("a file that reaches the file-size limit makes a batch full and "
+          "keeps every committed write") {
+  temp_dir tmp;
+  auto report = fill_in_child(tmp.path);
+  INFO("child: " << report);
+  std::istringstream in{report};
+  std::string st;
+  size_t committed = 0;
+  size_t count = 0;
+  std::string left;
+  std::string error;
+  in >> st >> committed >> count >> left;
+  std::getline(in >> std::ws, error);
+  CHECK(st == "full");
+  CHECK(committed > 0);
+  CHECK(count == committed);
+  CHECK(left == "not_found");
+  // A short write (LMDB: EIO) or a write at the limit (EFBIG), explained.
+  auto explained = error.find("file-size limit") != std::string::npos
+                   || error.find("File too large") != std::string::npos;
+  CHECK(explained);
+  // Without the limit, everything committed is there and writes go on.
+  auto env = open_env(tmp.path);
+  CHECK(entries(*env, table::customers) == committed);
+  CHECK(apply_one(*env, insert_op("after", "v")).st == status::ok);
 }
