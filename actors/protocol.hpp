@@ -65,7 +65,8 @@ enum class errc : uint8_t {
   storage_full,  ///< No room (LMDB map, device, quota or file-size limit
                  ///< full); nothing was written.
   store_failed,  ///< LMDB or I/O failure; nothing was written or read.
-  unavailable,   ///< The service is shutting down or overloaded.
+  unavailable,   ///< The service is shutting down or overloaded, or its
+                 ///< data folder was removed or replaced under it.
 };
 
 /// Returns the name of `x` ("invalid", "not_found", ...).
@@ -144,8 +145,10 @@ namespace tmf {
 /// The store writer: the only actor that writes LMDB (detached, one thread).
 /// - `write_atom, store_write` -> new version (0 after erase), once the write
 ///   is durably committed. Writes arriving together share one transaction.
-///   Errors: errc::not_found, conflict, storage_full, store_failed. Only
-///   customer actors send it, and they wait for the answer.
+///   Errors: errc::not_found, conflict, storage_full, store_failed, and
+///   unavailable when the data folder was removed or replaced (nothing is
+///   written until a restart). Only customer actors send it, and they wait
+///   for the answer.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,

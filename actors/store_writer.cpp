@@ -29,6 +29,8 @@ struct store_writer_state {
   std::vector<db::write_result> results;
   uint64_t batches = 0;
   uint64_t writes = 0;
+  /// The data folder was found removed or replaced (logged once).
+  bool gone_logged = false;
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
@@ -74,10 +76,34 @@ caf::error to_error(db::status st, const std::string& detail) {
       return caf::make_error(errc::storage_full,
                              "storage is full (" + detail
                                + "); nothing was written");
+    case db::status::gone:
+      return caf::make_error(errc::unavailable,
+                             std::string{"the data folder was removed or "
+                                         "replaced under the running "
+                                         "service; nothing was written; "
+                                         "restart the service"});
     default:
       return caf::make_error(errc::store_failed,
                              "storage failure: " + detail);
   }
+}
+
+/// Logs a failed batch; a removed or replaced data folder only once, since
+/// every later batch fails the same way until a restart.
+void log_failure(store_writer_state& st, db::status txn_status,
+                 const std::string& detail) {
+  if (txn_status == db::status::gone) {
+    if (st.gone_logged)
+      return;
+    st.gone_logged = true;
+    log::error("store writer: the data folder was removed or replaced; "
+               "refusing writes until it is back or the service restarts: "
+               + detail);
+    return;
+  }
+  log::error("store writer: batch of " + std::to_string(st.ops.size())
+             + " write(s) failed: " + db::to_string(txn_status) + " "
+             + detail);
 }
 
 /// Commits every pending write in one transaction and answers each writer.
@@ -88,9 +114,9 @@ void commit(writer_ptr self) {
   std::string detail;
   auto txn_status = st.env->apply(st.ops, st.results, detail);
   if (txn_status != db::status::ok)
-    log::error("store writer: batch of " + std::to_string(st.ops.size())
-               + " write(s) failed: " + db::to_string(txn_status) + " "
-               + detail);
+    log_failure(st, txn_status, detail);
+  else
+    st.gone_logged = false; // a restored folder: log the next loss again
   for (auto& [rp, pos] : st.promises) {
     if (txn_status != db::status::ok) {
       rp.deliver(to_error(txn_status, detail));

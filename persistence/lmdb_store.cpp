@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <array>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -49,6 +50,8 @@ constexpr size_t version_size = 8;
 constexpr const char* schema_key = "schema-version";
 
 constexpr const char* schema_version = "2";
+
+constexpr const char* data_file_name = "data.mdb";
 
 constexpr mode_t folder_mode = 0750;
 
@@ -213,6 +216,15 @@ int make_folders(const std::string& path) {
   return 0;
 }
 
+/// The data file of the folder `path`, as an absolute path (a later change
+/// of the working directory must not change what it names).
+std::string data_file_of(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  auto dir = ec ? std::filesystem::path{path} : abs;
+  return (dir / data_file_name).string();
+}
+
 // -- open-folder registry -----------------------------------------------------
 
 // LMDB must not open the same env twice in one process (closing either one
@@ -281,6 +293,8 @@ const char* to_string(status st) noexcept {
       return "full";
     case status::failed:
       return "failed";
+    case status::gone:
+      return "gone";
   }
   return "unknown";
 }
@@ -292,13 +306,16 @@ struct environment::impl {
   std::array<MDB_dbi, table_count> dbis{};
   env_options opts;
   lmdb_checker lmdb;     ///< Uses `opts.fault`.
+  std::string data_file; ///< Absolute path of the data file.
   int fd = -1;           ///< The data file as LMDB has it open.
   size_t max_key = 0;    ///< LMDB's largest key size.
   folder_id folder{};
   bool registered = false; ///< `folder` is in the open-folder registry.
 
   explicit impl(env_options options)
-    : opts(std::move(options)), lmdb(&opts.fault) {
+    : opts(std::move(options)),
+      lmdb(&opts.fault),
+      data_file(data_file_of(opts.path)) {
     // nop
   }
 
@@ -582,6 +599,28 @@ struct batch {
   }
 };
 
+/// Throws `gone` unless the data file LMDB has open is still the one at
+/// `<data-dir>/data.mdb`: a commit into a removed file would be lost.
+void check_data_file(const env_impl& self) {
+  struct stat open_file;
+  self.lmdb.check_sys("fstat", ::fstat(self.fd, &open_file));
+  if (open_file.st_nlink == 0)
+    throw store_error{status::gone, 0,
+                      self.data_file + " was removed under the running "
+                                       "service"};
+  struct stat named;
+  if (::stat(self.data_file.c_str(), &named) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR)
+      self.lmdb.check("stat", errno);
+    throw store_error{status::gone, 0,
+                      self.data_file + " no longer exists (its folder was "
+                                       "removed or replaced)"};
+  }
+  if (named.st_dev != open_file.st_dev || named.st_ino != open_file.st_ino)
+    throw store_error{status::gone, 0,
+                      self.data_file + " was replaced by another file"};
+}
+
 /// LMDB reports a short write as EIO ("short write, filesystem full?"):
 /// the kernel writes up to the file-size limit or until the device is full
 /// and returns a short count. Turns `err` into `full` when the data file
@@ -628,6 +667,7 @@ void write_batch(const env_impl& self, const std::vector<write_op>& ops,
     if (!op.dependent)
       primary = results.back().st;
   }
+  check_data_file(self);
   self.lmdb.check("mdb_txn_commit", txn.commit());
 }
 

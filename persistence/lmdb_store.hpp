@@ -15,8 +15,9 @@
 //   mismatch gives `conflict`, ...) and a failed op writes nothing but does
 //   not fail the others. When the transaction as a whole fails, no op is
 //   written and every op reports that status: `full` (map full, no space
-//   left on the device, quota or file-size limit reached) or `failed` (any
-//   other error).
+//   left on the device, quota or file-size limit reached), `gone` (the data
+//   file was removed or replaced under the running process: checked before
+//   every commit) or `failed` (any other error).
 // - `read_txn` is a read-only snapshot, usable from any one thread at a time
 //   (MDB_NOTLS), and must be short-lived: never keep one across requests.
 //   Every read says found, not found or failed: a failed LMDB call is never
@@ -43,6 +44,8 @@ enum class status : uint8_t {
              ///< device (ENOSPC), a quota (EDQUOT) or the file-size limit
              ///< (EFBIG) stops the file from growing; nothing was written.
   failed,    ///< Any other LMDB or I/O error; nothing was written.
+  gone,      ///< The data file was removed or replaced under the running
+             ///< process; nothing was written.
 };
 
 /// Returns "ok", "not_found", ... for logs and messages.
@@ -160,8 +163,8 @@ public:
   /// Applies `ops` in one durable write transaction (group commit); see the
   /// contract at the top of this file. `results` gets one entry per op, in
   /// order. Returns the status of the transaction as a whole (`ok` when it
-  /// committed, also if single ops failed their checks; else `full` or
-  /// `failed`); `error` then names the failed call and its message.
+  /// committed, also if single ops failed their checks; else `full`, `gone`
+  /// or `failed`); `error` then names the failed call and its message.
   status apply(const std::vector<write_op>& ops,
                std::vector<write_result>& results, std::string& error);
 

@@ -1,17 +1,23 @@
 // The store actors (writer, reader) and the router over the real LMDB store
 // with failures injected through the store's fault hook: a failed read is
-// store_failed (never not_found or a short page), and so is a failed commit;
-// a write without room is storage_full.
+// store_failed (never not_found or a short page), a write without room is
+// storage_full, a removed data folder is unavailable.
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <lmdb.h>
@@ -306,4 +312,84 @@ TEST_CASE_METHOD(store_fixture,
   REQUIRE_FALSE(res);
   CHECK_THAT(res.err, is_error(errc::store_failed,
                  "storage failure: mdb_txn_commit: MDB_PANIC"));
+}
+
+namespace {
+
+/// Captures what this process writes to standard error while it lives.
+class stderr_capture {
+public:
+  stderr_capture() {
+    char tmpl[] = "/tmp/tmf-stderr-XXXXXX";
+    fd_ = ::mkstemp(tmpl);
+    REQUIRE(fd_ >= 0);
+    path_ = tmpl;
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    ::dup2(fd_, STDERR_FILENO);
+  }
+
+  ~stderr_capture() {
+    restore();
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+
+  /// Stops capturing; returns what was captured.
+  std::string text() {
+    restore();
+    std::ifstream in{path_};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+private:
+  void restore() {
+    if (saved_ < 0)
+      return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+
+  int fd_ = -1;
+  int saved_ = -1;
+  std::string path_;
+};
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (auto pos = text.find(part); pos != std::string::npos;
+       pos = text.find(part, pos + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(store_fixture,
+                 "store writer answers unavailable once the data folder is "
+                 "removed, and logs it once") {
+  REQUIRE(insert("c-1", "Ann"));
+  std::filesystem::remove_all(tmp.path + "/data");
+  stderr_capture capture;
+  for (auto i = 2; i < 5; ++i) {
+    auto res = insert("c-" + std::to_string(i), "Bob");
+    REQUIRE_FALSE(res);
+    CHECK_THAT(res.err, is_error(errc::unavailable,
+                   "the data folder was removed or replaced under the "
+                   "running service; nothing was written; restart the "
+                   "service"));
+  }
+  auto log = capture.text();
+  INFO("log: " << log);
+  CHECK(count_of(log, "ERROR") == 1);
+  CHECK(count_of(log, "data folder was removed or replaced") == 1);
+  // Reads still answer from the open file.
+  auto got = ask<customer_doc>(self, reader, tmf::load_atom_v,
+                               std::string{"c-1"});
+  REQUIRE(got);
+  CHECK(got.value->version == 1);
 }

@@ -1088,3 +1088,50 @@ TEST_CASE("a file that reaches the file-size limit makes a batch full and "
   CHECK(entries(*env, table::customers) == committed);
   CHECK(apply_one(*env, insert_op("after", "v")).st == status::ok);
 }
+
+// -- the data file removed or replaced ----------------------------------------
+
+TEST_CASE("a data file removed under the env refuses writes with gone") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  REQUIRE(::unlink((tmp.path + "/data.mdb").c_str()) == 0);
+  auto error = apply_failing(*env, {insert_op("c-2", "v")}, status::gone);
+  CHECK(error.find("data.mdb was removed") != std::string::npos);
+  // Reads go on from the open file.
+  CHECK(get(*env, "c-1")->json == "v1");
+  CHECK_FALSE(get(*env, "c-2"));
+}
+
+TEST_CASE("a data folder removed under the env refuses writes with gone") {
+  temp_dir tmp;
+  auto path = tmp.path + "/data";
+  auto env = open_env(path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  std::filesystem::remove_all(path);
+  apply_failing(*env, {insert_op("c-2", "v")}, status::gone);
+  apply_failing(*env, {replace_op("c-1", "v2")}, status::gone);
+  CHECK(get(*env, "c-1")->json == "v1");
+}
+
+TEST_CASE("a data file replaced under the env refuses writes with gone "
+          "until the original is back") {
+  temp_dir tmp;
+  auto path = tmp.path + "/data";
+  auto env = open_env(path);
+  apply_one(*env, insert_op("c-1", "v1"));
+  // Another folder (here a copy of the data) takes the place of the open one.
+  REQUIRE(::rename(path.c_str(), (path + ".old").c_str()) == 0);
+  std::filesystem::create_directory(path);
+  std::filesystem::copy_file(path + ".old/data.mdb", path + "/data.mdb");
+  auto error = apply_failing(*env, {insert_op("c-2", "v")}, status::gone);
+  CHECK(error.find("data.mdb was replaced by another file")
+        != std::string::npos);
+  std::filesystem::remove_all(path);
+  error = apply_failing(*env, {insert_op("c-2", "v")}, status::gone);
+  CHECK(error.find("data.mdb no longer exists") != std::string::npos);
+  // The open file back in its place: writes go on.
+  REQUIRE(::rename((path + ".old").c_str(), path.c_str()) == 0);
+  CHECK(apply_one(*env, insert_op("c-2", "v")).st == status::ok);
+  CHECK(to_string(status::gone) == std::string{"gone"});
+}
