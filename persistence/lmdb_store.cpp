@@ -385,20 +385,30 @@ void open_handle(env_impl& self) {
              mdb_env_set_maxreaders(self.env, opts.max_readers));
   lmdb.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(self.env, table_count));
   auto flags = static_cast<unsigned>(MDB_NOTLS | MDB_NORDAHEAD);
+  if (opts.read_only)
+    flags |= MDB_RDONLY;
   lmdb.check("mdb_env_open",
              mdb_env_open(self.env, opts.path.c_str(), flags, file_mode));
   lmdb.check("mdb_env_get_fd", mdb_env_get_fd(self.env, &self.fd));
   self.max_key = static_cast<size_t>(mdb_env_get_maxkeysize(self.env));
 }
 
-/// Opens every table, creating the missing ones.
+/// Opens every table; a read-write open creates the missing ones.
 void open_tables(env_impl& self, MDB_txn* txn) {
-  for (size_t i = 0; i < table_count; ++i)
-    self.lmdb.check("mdb_dbi_open", mdb_dbi_open(txn, table_names[i],
-                                                 MDB_CREATE, &self.dbis[i]));
+  auto create = self.opts.read_only ? 0u : static_cast<unsigned>(MDB_CREATE);
+  for (size_t i = 0; i < table_count; ++i) {
+    auto rc = self.lmdb.check("mdb_dbi_open",
+                              mdb_dbi_open(txn, table_names[i], create,
+                                           &self.dbis[i]),
+                              MDB_NOTFOUND);
+    if (rc == MDB_NOTFOUND)
+      throw store_error{status::failed, 0,
+                        std::string{"table "} + table_names[i]
+                          + " is missing"};
+  }
 }
 
-/// Checks the schema version in `meta`; a fresh env gets it.
+/// Checks the schema version in `meta`; a fresh read-write env gets it.
 void check_schema(env_impl& self, MDB_txn* txn) {
   auto meta = self.dbis[static_cast<size_t>(table::meta)];
   auto key = to_val(schema_key);
@@ -407,10 +417,12 @@ void check_schema(env_impl& self, MDB_txn* txn) {
                             MDB_NOTFOUND);
   if (rc == 0 && to_view(val) == schema_version)
     return;
-  if (rc == 0)
+  if (rc == 0 || self.opts.read_only) {
+    auto found = rc == 0 ? "\"" + printable(to_view(val)) + "\"" : "none";
     throw store_error{status::failed, 0,
-                      "schema version \"" + printable(to_view(val))
-                        + "\" found, expected \"" + schema_version + "\""};
+                      "schema version " + found + " found, expected \""
+                        + schema_version + "\""};
+  }
   val = to_val(schema_version);
   self.lmdb.check("mdb_put", mdb_put(txn, meta, &key, &val, 0));
 }
@@ -420,10 +432,12 @@ void check_schema(env_impl& self, MDB_txn* txn) {
 void open_env(env_impl& self) {
   open_handle(self);
   txn_guard txn;
+  auto flags = self.opts.read_only ? static_cast<unsigned>(MDB_RDONLY) : 0u;
   self.lmdb.check("mdb_txn_begin",
-                  mdb_txn_begin(self.env, nullptr, 0, &txn.txn));
+                  mdb_txn_begin(self.env, nullptr, flags, &txn.txn));
   open_tables(self, txn.txn);
   check_schema(self, txn.txn);
+  // Also for a read-only txn: the commit keeps the table handles.
   self.lmdb.check("mdb_txn_commit", txn.commit());
 }
 
@@ -450,12 +464,25 @@ std::string check_options(const env_options& opts) {
   return {};
 }
 
-/// Creates the data folder when it is missing. Returns an error message or
-/// nothing.
+/// A read-write open creates the folder; a read-only one needs the folder
+/// and its data file. Returns an error message or nothing.
 std::string prepare_folder(const env_options& opts) {
-  if (auto err = make_folders(opts.path); err != 0)
-    return "data-dir " + opts.path + ": cannot create folder: "
-           + std::strerror(err);
+  const auto& path = opts.path;
+  if (!opts.read_only) {
+    if (auto err = make_folders(path); err != 0)
+      return "data-dir " + path + ": cannot create folder: "
+             + std::strerror(err);
+    return {};
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return "data-dir " + path + ": cannot open read-only: "
+           + std::strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return "data-dir " + path + ": cannot open read-only: not a folder";
+  if (::stat(data_file_of(path).c_str(), &st) != 0)
+    return "data-dir " + path + ": cannot open read-only: " + data_file_name
+           + ": " + std::strerror(errno);
   return {};
 }
 
@@ -689,6 +716,9 @@ status environment::apply(const std::vector<write_op>& ops,
   if (ops.empty())
     return status::ok;
   try {
+    if (impl_->opts.read_only)
+      return fail_all(status::failed, ops.size(), results, error,
+                      "the store is open read-only");
     results.reserve(ops.size());
     write_batch(*impl_, ops, results);
     return status::ok;

@@ -7,7 +7,9 @@
 // Contract (read this before calling anything):
 // - `environment::open` creates the data folder if needed, opens the env with
 //   MDB_NOTLS and default (fully durable) sync, opens every table, and checks
-//   the schema version stored in the `meta` table.
+//   the schema version stored in the `meta` table. With `read_only` it
+//   creates nothing and writes nothing (LMDB's lock file aside) and fails
+//   when the folder or its data file does not exist.
 // - `environment::apply` runs a whole batch in ONE write transaction and
 //   commits it durably (fsync) before returning. It must be called from one
 //   thread at a time (the store writer actor is its only caller). Each op is
@@ -81,6 +83,9 @@ struct env_options {
   std::string path;               ///< Data folder; created when missing.
   uint64_t map_size = 1ull << 30; ///< LMDB map size in bytes (> 0).
   unsigned max_readers = 126;     ///< LMDB reader slots.
+  /// Opens with MDB_RDONLY: creates no folder, writes no meta, and fails
+  /// when the folder or its data file does not exist; `apply` then fails.
+  bool read_only = false;
   /// For tests only: when set, every checked LMDB call (open, begin, get,
   /// cursor, stat, put, del, commit) passes its return code through it, so
   /// a test can make any of them fail. It runs after the call: a commit

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1134,4 +1135,94 @@ TEST_CASE("a data file replaced under the env refuses writes with gone "
   REQUIRE(::rename((path + ".old").c_str(), path.c_str()) == 0);
   CHECK(apply_one(*env, insert_op("c-2", "v")).st == status::ok);
   CHECK(to_string(status::gone) == std::string{"gone"});
+}
+
+// -- read-only ----------------------------------------------------------------
+
+namespace {
+
+/// The access modes (O_RDONLY, O_RDWR, ...) of every descriptor this
+/// process holds on `file`, from /proc/self/fdinfo.
+std::vector<int> access_modes(const std::string& file) {
+  std::vector<int> modes;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(fd.path(), ec);
+    if (ec || target != std::filesystem::path{file})
+      continue;
+    std::ifstream info{"/proc/self/fdinfo/" + fd.path().filename().string()};
+    std::string key;
+    std::string value;
+    while (info >> key >> value)
+      if (key == "flags:")
+        modes.push_back(std::stoi(value, nullptr, 8) & O_ACCMODE);
+  }
+  return modes;
+}
+
+/// Opens `path` read-only; returns nullptr and sets `error` on failure.
+std::unique_ptr<environment> open_read_only(const std::string& path,
+                                            std::string& error) {
+  env_options opts;
+  opts.path = path;
+  opts.map_size = 1ull << 24;
+  opts.read_only = true;
+  return environment::open(opts, error);
+}
+
+} // namespace
+
+TEST_CASE("a read-only open of a missing folder fails and creates nothing") {
+  temp_dir tmp;
+  auto path = tmp.path + "/missing/data";
+  std::string error;
+  CHECK(open_read_only(path, error) == nullptr);
+  CHECK(error
+        == "data-dir " + path
+             + ": cannot open read-only: No such file or directory");
+  CHECK_FALSE(std::filesystem::exists(tmp.path + "/missing"));
+}
+
+TEST_CASE("a read-only open of a folder without data fails and creates "
+          "nothing") {
+  temp_dir tmp;
+  std::string error;
+  CHECK(open_read_only(tmp.path, error) == nullptr);
+  CHECK(error
+        == "data-dir " + tmp.path
+             + ": cannot open read-only: data.mdb: No such file or directory");
+  CHECK(std::filesystem::is_empty(tmp.path));
+  auto file = tmp.path + "/file";
+  std::ofstream{file} << "x";
+  CHECK(open_read_only(file, error) == nullptr);
+  CHECK(error == "data-dir " + file + ": cannot open read-only: not a folder");
+}
+
+TEST_CASE("a read-only open reads the data and writes nothing") {
+  temp_dir tmp;
+  {
+    auto env = open_env(tmp.path);
+    apply_ok(*env, {insert_op("a", "1"), insert_op("b", "2")});
+  }
+  auto data = tmp.path + "/data.mdb";
+  auto size = std::filesystem::file_size(data);
+  auto mtime = std::filesystem::last_write_time(data);
+  std::string error;
+  auto env = open_read_only(tmp.path, error);
+  INFO("open error: " << error);
+  REQUIRE(env != nullptr);
+  CHECK(get(*env, "b")->json == "2");
+  CHECK(entries(*env, table::customers) == 2);
+  CHECK(scan_keys(*env, "") == strings{"a", "b"});
+  // LMDB holds the data file read-only (a read-write env would also hold it
+  // O_RDWR and open a second, write-only descriptor for the meta pages).
+  auto modes = access_modes(std::filesystem::canonical(data).string());
+  CHECK_FALSE(modes.empty());
+  for (auto mode : modes)
+    CHECK(mode == O_RDONLY);
+  error = apply_failing(*env, {insert_op("c", "3")}, status::failed);
+  CHECK(error == "the store is open read-only");
+  env.reset();
+  CHECK(std::filesystem::file_size(data) == size);
+  CHECK(std::filesystem::last_write_time(data) == mtime);
 }
