@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -222,13 +223,26 @@ int wait_bounded(pid_t pid, std::chrono::milliseconds limit) {
   }
 }
 
+/// Lowers the soft RLIMIT_FSIZE of this (child) process to `bytes`.
+void limit_file_size(uint64_t bytes) {
+  rlimit lim;
+  if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
+    _exit(126);
+  lim.rlim_cur = static_cast<rlim_t>(bytes);
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_cur > lim.rlim_max)
+    lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+    _exit(126);
+}
+
 } // namespace
 
 std::string service::base_path() {
   return "/tmf-api/customerManagement/v4";
 }
 
-service::service(const std::string& data_dir, std::vector<std::string> args) {
+service::service(const std::string& data_dir, std::vector<std::string> args,
+                 service_options opts) {
   log_path_ = data_dir + ".log";
   std::vector<std::string> all{TMF629D_PATH,
                                "--config-file=" TMF_SOURCE_DIR
@@ -248,6 +262,8 @@ service::service(const std::string& data_dir, std::vector<std::string> args) {
     if (log_fd >= 0)
       dup2(log_fd, STDERR_FILENO);
     ::close(out[0]);
+    if (opts.file_size_limit > 0)
+      limit_file_size(opts.file_size_limit);
     auto argv = make_argv(all);
     execv(argv[0], argv.data());
     _exit(127);

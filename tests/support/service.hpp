@@ -5,6 +5,7 @@
 // its own PID), and a minimal blocking HTTP/1.1 client.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -69,13 +70,21 @@ private:
   int fd_ = -1;
 };
 
+/// How the child process of a `service` is started besides its arguments.
+struct service_options {
+  /// The soft RLIMIT_FSIZE of the child in bytes (set after fork, before
+  /// exec; it also bounds its log file); 0 keeps the inherited limit.
+  uint64_t file_size_limit = 0;
+};
+
 /// The tmf629d binary running as a child process with config/test.ini.
 class service {
 public:
   /// Starts tmf629d with `--tmf.data-dir=<data_dir>` and `args`, waits (at
   /// most 20 s) for its `listening on` line. Throws std::runtime_error with
   /// its log when it does not come up.
-  service(const std::string& data_dir, std::vector<std::string> args = {});
+  service(const std::string& data_dir, std::vector<std::string> args = {},
+          service_options opts = {});
 
   /// Stops it with SIGKILL if it is still running.
   ~service();
