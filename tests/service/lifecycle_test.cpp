@@ -230,6 +230,23 @@ TEST_CASE("a service at its file-size limit answers 507, loses no "
     CHECK(http.get(base + "/customer/" + id).status == 200);
 }
 
+TEST_CASE("a file-size limit below the store's first write stops start-up "
+          "with one line, not with SIGXFSZ") {
+  // A fresh store writes its two meta pages (8 KiB), then commits its
+  // tables from offset 8192: exactly at the limit, where the kernel sends
+  // SIGXFSZ unless it is ignored.
+  temp_dir dir;
+  std::string out;
+  auto code = run_tmf629d({"--config-file=" TMF_SOURCE_DIR "/config/test.ini",
+                           "--tmf.data-dir=" + dir.path() + "/data"},
+                          out, service_options{8192});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(only_line(out).find("tmf629d: data-dir ") == 0);
+  CHECK(out.find("mdb_txn_commit: File too large") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
 TEST_CASE("bad configuration stops start-up with one clear line") {
   temp_dir dir;
   auto data = "--tmf.data-dir=" + dir.path() + "/data";

@@ -320,7 +320,8 @@ std::string service::log() const {
   return read_file(log_path_);
 }
 
-int run_tmf629d(const std::vector<std::string>& args, std::string& output) {
+int run_tmf629d(const std::vector<std::string>& args, std::string& output,
+                service_options opts) {
   char tmpl[] = "/tmp/tmf629-run.XXXXXX";
   auto fd = mkstemp(tmpl);
   if (fd < 0)
@@ -331,6 +332,8 @@ int run_tmf629d(const std::vector<std::string>& args, std::string& output) {
   if (pid == 0) {
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
+    if (opts.file_size_limit > 0)
+      limit_file_size(opts.file_size_limit);
     auto argv = make_argv(all);
     execv(argv[0], argv.data());
     _exit(127);

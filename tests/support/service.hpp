@@ -118,8 +118,10 @@ private:
 };
 
 /// Runs tmf629d with `args` to completion (bounded to 20 s); returns the exit
-/// code and fills `output` with stdout and stderr together.
-int run_tmf629d(const std::vector<std::string>& args, std::string& output);
+/// code (-1 when it did not exit by itself, e.g. killed by a signal) and
+/// fills `output` with stdout and stderr together.
+int run_tmf629d(const std::vector<std::string>& args, std::string& output,
+                service_options opts = {});
 
 /// A valid customer body for POST with a unique name.
 std::string sample_customer(const std::string& name);
