@@ -57,6 +57,13 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+/// Makes a write beyond the file-size limit (RLIMIT_FSIZE) fail with EFBIG,
+/// which the store answers as `full` (507, nothing written), instead of
+/// SIGXFSZ killing the process with writes in flight.
+void ignore_file_size_signal() {
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
 /// Puts this thread, and every thread it starts from now on, under
 /// SCHED_BATCH: a thread woken by another (the CAF worker by the HTTP
 /// thread, the HTTP thread by a reply) then waits until the running one
@@ -217,6 +224,7 @@ int run_verify(const tmf::settings& s) {
 
 int main(int argc, char** argv) {
   block_termination_signals();
+  ignore_file_size_signal();
   tmf::config cfg;
   tmf::add_message_types(cfg);
   if (wants_help(argc, argv)) {

@@ -30,6 +30,7 @@ struct customer_state {
   std::string pending_text; ///< the text of the write in flight
   bool writing = false;     ///< a write is in flight: never passivate
   uint64_t handled = 0;     ///< requests handled (for passivation)
+  caf::error load_error;    ///< the load failed: every request gets it
 
   customer_doc current() const {
     return customer_doc{id, version, text};
@@ -159,15 +160,18 @@ void report_idle(self_ptr self) {
 }
 
 /// Counts a request (the router compares counts before passivating) and
-/// returns the not-found error when the customer does not exist; an actor
-/// without a customer offers to passivate at once, so that requests for
-/// unknown ids leave nothing resident.
+/// returns the error to answer it with: the failed load's, or not found
+/// when the customer does not exist. Such an actor offers to passivate at
+/// once, so that requests for unknown ids leave nothing resident and a
+/// later request loads again.
 std::optional<caf::error> accept(self_ptr self) {
   auto& st = self->state;
   ++st.handled;
   if (st.exists)
     return std::nullopt;
   report_idle(self);
+  if (st.load_error)
+    return st.load_error;
   return no_such_customer(st.id);
 }
 
@@ -345,7 +349,7 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
         },
         [=](caf::error& err) {
           if (err != errc::not_found)
-            self->quit(std::move(err)); // queued requests get this error
+            self->state.load_error = std::move(err); // requests get it
         });
   }
   return {

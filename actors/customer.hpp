@@ -25,8 +25,9 @@ struct customer_env {
 /// Spawns the customer actor of `id` as a child of `parent` (the router).
 /// With `fresh` the actor starts empty (for a create); otherwise it first
 /// loads `id` from the store and holds every message until the load has
-/// answered. A failed load (other than not found) stops the actor with that
-/// error, which every queued request receives.
+/// answered. A failed load (other than not found) is the answer to every
+/// request, and the actor then offers to passivate so that a later request
+/// loads again.
 customer_actor spawn_customer(caf::local_actor* parent, std::string id,
                               bool fresh, customer_env env);
 

@@ -80,15 +80,23 @@ using notifier_ptr = notifier_actor::stateful_pointer<notifier_state>;
 
 // -- loading ------------------------------------------------------------------
 
+/// Logs a failed read of the notifier's tables.
+void log_read_failure(const db::read_outcome& res, const char* what) {
+  if (res.failed())
+    log::error(std::string{"notifier: cannot read "} + what + ": "
+               + res.error);
+}
+
 /// Reads the stored subscriptions, their positions and the outbox's end.
 void load(notifier_state& st) {
   auto txn = st.cfg.env->read();
   std::map<std::string, uint64_t> cursors;
-  txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
+  auto res = txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
     cursors[std::string{rec.key}] = db::key_seq(rec.json);
     return true;
   });
-  txn.scan(db::table::hubs, {}, [&](const db::record_view& rec) {
+  log_read_failure(res, "the delivery positions");
+  res = txn.scan(db::table::hubs, {}, [&](const db::record_view& rec) {
     subscription sub;
     std::string query;
     if (!domain::parse_subscription_text(rec.json, sub.rec.id,
@@ -109,10 +117,12 @@ void load(notifier_state& st) {
     st.subs.emplace(sub.rec.id, std::move(sub));
     return true;
   });
-  txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
+  log_read_failure(res, "the subscriptions");
+  res = txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
     st.tail = std::max(st.tail, db::key_seq(rec.key));
     return true;
   });
+  log_read_failure(res, "the outbox");
 }
 
 // -- delivering ---------------------------------------------------------------
@@ -144,7 +154,7 @@ void fill(notifier_ptr self, subscription& sub) {
     return;
   auto txn = st.cfg.env->read();
   bool reached_end = true;
-  txn.scan(db::table::outbox, db::seq_key(sub.scanned + 1),
+  auto res = txn.scan(db::table::outbox, db::seq_key(sub.scanned + 1),
            [&](const db::record_view& rec) {
              if (sub.window.size() >= st.cfg.window
                  || sub.window_bytes >= st.cfg.window_bytes) {
@@ -174,6 +184,13 @@ void fill(notifier_ptr self, subscription& sub) {
              sub.scanned = seq;
              return true;
            });
+  if (res.failed()) {
+    // Try again in a second; what was read so far stays in the window.
+    log_read_failure(res, "the outbox");
+    self->delayed_send(self, std::chrono::seconds(1), outbox_atom_v,
+                       uint64_t{0});
+    return;
+  }
   if (reached_end)
     sub.scanned = std::max(sub.scanned, st.tail);
 }
@@ -460,12 +477,13 @@ caf::result<bool> unsubscribe(notifier_ptr self, const std::string& id) {
 }
 
 /// The parked events of subscription `id`, read from the store.
-std::vector<parked_event> read_parked(notifier_state& st,
-                                      const std::string& id) {
+caf::expected<std::vector<parked_event>>
+read_parked(notifier_state& st, const std::string& id) {
   std::vector<parked_event> out;
   auto prefix = id + '\0';
   auto txn = st.cfg.env->read();
-  txn.scan(db::table::parked, prefix, [&](const db::record_view& rec) {
+  auto res = txn.scan(db::table::parked, prefix,
+                      [&](const db::record_view& rec) {
     if (rec.key.substr(0, prefix.size()) != prefix)
       return false;
     parked_event p;
@@ -475,6 +493,10 @@ std::vector<parked_event> read_parked(notifier_state& st,
       out.push_back(std::move(p));
     return true;
   });
+  if (res.failed())
+    return caf::make_error(errc::store_failed,
+                           "storage failure while reading parked events: "
+                             + res.error);
   return out;
 }
 
@@ -484,7 +506,10 @@ caf::result<uint64_t> replay(notifier_ptr self, const std::string& id) {
   if (i == st.subs.end())
     return no_subscription(id);
   auto& sub = i->second;
-  auto parked = read_parked(st, id);
+  auto read = read_parked(st, id);
+  if (!read)
+    return std::move(read.error());
+  auto& parked = *read;
   std::vector<notifier_write> unpark;
   for (auto& p : parked) {
     pending_event ev;
@@ -539,7 +564,10 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
         const std::string& id) -> caf::result<std::vector<parked_event>> {
       if (self->state.subs.count(id) == 0)
         return no_subscription(id);
-      return read_parked(self->state, id);
+      auto parked = read_parked(self->state, id);
+      if (!parked)
+        return std::move(parked.error());
+      return std::move(*parked);
     },
     [=](replay_atom, const std::string& id) { return replay(self, id); },
     [=](start_atom, const std::string& href_base) {
@@ -562,10 +590,10 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
       pump_all(self);
     },
     [=](outbox_atom, uint64_t seq) {
+      // From the writer after a commit, or from a retry after a failed
+      // read (seq 0): read on.
       auto& st = self->state;
-      if (seq <= st.tail)
-        return;
-      st.tail = seq;
+      st.tail = std::max(st.tail, seq);
       pump_all(self);
     },
     [=](delivered_atom, const delivery_result& r) { on_result(self, r); },

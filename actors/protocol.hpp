@@ -109,9 +109,11 @@ enum class errc : uint8_t {
   invalid = 1,   ///< The request is malformed or violates the schema.
   not_found,     ///< No such customer.
   conflict,      ///< The stored version changed underneath (lost race).
-  storage_full,  ///< The LMDB map is full; nothing was written.
-  store_failed,  ///< LMDB or I/O failure; nothing was written.
-  unavailable,   ///< The service is shutting down or overloaded.
+  storage_full,  ///< No room (LMDB map, device, quota or file-size limit
+                 ///< full); nothing was written.
+  store_failed,  ///< LMDB or I/O failure; nothing was written or read.
+  unavailable,   ///< The service is shutting down or overloaded, or its
+                 ///< data folder was removed or replaced under it.
 };
 
 /// Returns the name of `x` ("invalid", "not_found", ...).
@@ -282,10 +284,12 @@ void add_message_types(Config& cfg) {
 /// The store writer: the only actor that writes LMDB (detached, one thread).
 /// - `write_atom, store_write` -> new version (0 after erase), once the write
 ///   is durably committed. Writes arriving together share one transaction.
-///   Errors: errc::not_found, conflict, storage_full, store_failed. Only
-///   customer actors send it, and they wait for the answer. The write's
-///   events go to the outbox in the same transaction while a subscription
-///   exists; after the commit the notifier hears of them.
+///   Errors: errc::not_found, conflict, storage_full, store_failed, and
+///   unavailable when the data folder was removed or replaced (nothing is
+///   written until a restart). Only customer actors send it, and they wait
+///   for the answer. The write's events go to the outbox in the same
+///   transaction while a subscription exists; after the commit the
+///   notifier hears of them.
 /// - `subscribe_atom, id, record` -> the outbox position the new
 ///   subscription starts after (it receives every event committed later).
 /// - `write_atom, notifier_writes` -> true once committed (the notifier's
@@ -300,8 +304,11 @@ using store_writer_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
-/// - `load_atom, id` -> the stored customer; errc::not_found if absent.
-/// - `list_atom, query` -> one page and the total match count.
+/// - `load_atom, id` -> the stored customer; errc::not_found if absent,
+///   errc::store_failed (naming the LMDB call) when the read failed.
+/// - `list_atom, query` -> one page and the total match count;
+///   errc::store_failed when any read of the query failed (never a short
+///   page), sec::request_timeout once nobody waits for the answer.
 using store_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string>::with<customer_doc>,
   caf::replies_to<list_atom, list_query>::with<list_page>>;

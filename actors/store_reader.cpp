@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,42 @@ caf::error expired_error() {
 /// Thrown inside a list run when its deadline has passed.
 struct deadline_passed {};
 
+/// Thrown inside a list run when a read failed: what was read, and the
+/// LMDB call that failed.
+struct read_failure {
+  std::string what;
+  std::string detail;
+};
+
+/// A failed read as the error of a load or list: errc::store_failed with a
+/// message naming what was read and the LMDB call that failed.
+caf::error read_failed(const std::string& what, const std::string& detail) {
+  return caf::make_error(errc::store_failed,
+                         "storage failure while " + what + ": " + detail);
+}
+
+/// Throws a read_failure when `res` failed.
+void check_read(const db::read_outcome& res, const char* what) {
+  if (res.failed())
+    throw read_failure{what, res.error};
+}
+
+/// Loads the customer `id`: not_found only when LMDB says so.
+caf::result<customer_doc> load(db::environment& env, const std::string& id) {
+  auto txn = env.read();
+  if (!txn.valid())
+    return read_failed("loading customer " + id, txn.error());
+  auto res = txn.get(db::table::customers, id);
+  switch (res.st) {
+    case db::status::ok:
+      return customer_doc{id, res.rec.version, std::move(res.rec.json)};
+    case db::status::not_found:
+      return caf::make_error(errc::not_found, "no customer with id " + id);
+    default:
+      return read_failed("loading customer " + id, res.error);
+  }
+}
+
 /// One list query answered from one read snapshot. Every loop of the run
 /// (index lookups, fetches, scans, sorting, field selection) checks the
 /// deadline; past it the run stops at once and frees the reader.
@@ -80,14 +117,15 @@ public:
 
   caf::expected<list_page> run() {
     if (!txn_.valid())
-      return caf::make_error(errc::store_failed,
-                             "storage failure: " + txn_.error());
+      return read_failed("starting a read", txn_.error());
     try {
       auto page = find_page();
       select_fields(page);
       return page;
     } catch (const deadline_passed&) {
       return expired_error();
+    } catch (const read_failure& failure) {
+      return read_failed(failure.what, failure.detail);
     }
   }
 
@@ -115,10 +153,11 @@ private:
         return index_page(candidates);
       fetch(candidates);
     } else {
-      txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+      auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
         consider(rec.json);
         return true;
       });
+      check_read(res, "scanning customers");
     }
     return finish();
   }
@@ -126,9 +165,11 @@ private:
   /// No filter, no sort: count from the B-tree, copy only the page.
   list_page plain_page() {
     list_page page;
-    page.total = txn_.count(tbl);
+    auto total = txn_.count(tbl);
+    check_read(total, "counting customers");
+    page.total = total.entries;
     uint64_t pos = 0;
-    txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+    auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
       if (pos++ < q_.offset) {
         if (pos % 1024 == 0)
           check_deadline();
@@ -139,6 +180,7 @@ private:
       page.items.emplace_back(rec.json);
       return true;
     });
+    check_read(res, "listing customers");
     return page;
   }
 
@@ -149,8 +191,8 @@ private:
     page.total = candidates.size();
     for (auto i = q_.offset; i < candidates.size() && i - q_.offset < q_.limit;
          ++i)
-      if (auto rec = txn_.get(tbl, candidates[i]))
-        page.items.emplace_back(std::move(rec->json));
+      if (auto rec = fetch(candidates[i]))
+        page.items.emplace_back(std::move(*rec));
     return page;
   }
 
@@ -159,8 +201,8 @@ private:
     std::vector<std::string> ids;
     for (const auto& value : term.values) {
       auto prefix = domain::index_prefix(term.path, value);
-      txn_.scan(db::table::customer_index, prefix,
-                [&](const db::record_view& rec) {
+      auto res = txn_.scan(db::table::customer_index, prefix,
+                           [&](const db::record_view& rec) {
                   auto id = domain::index_key_id(rec.key, prefix);
                   if (id.empty())
                     return false;
@@ -169,16 +211,28 @@ private:
                   ids.emplace_back(id);
                   return true;
                 });
+      check_read(res, "reading the index");
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     return ids;
   }
 
+  /// The stored text of customer `id`, or nothing (an index entry or
+  /// `id=` value without a row); a failed read throws.
+  std::optional<std::string> fetch(const std::string& id) {
+    auto rec = txn_.get(tbl, id);
+    if (rec.failed())
+      throw read_failure{"reading customer " + id, rec.error};
+    if (rec.st != db::status::ok)
+      return std::nullopt;
+    return std::move(rec.rec.json);
+  }
+
   void fetch(const std::vector<std::string>& candidates) {
     for (const auto& id : candidates)
-      if (auto rec = txn_.get(tbl, id))
-        consider(rec->json);
+      if (auto text = fetch(id))
+        consider(*text);
   }
 
   /// Evaluates one stored row. A row that does not parse (corrupt, or
@@ -241,15 +295,7 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
   self->state.env = std::move(env);
   return {
     [=](load_atom, const std::string& id) -> caf::result<customer_doc> {
-      auto txn = self->state.env->read();
-      if (!txn.valid())
-        return caf::make_error(errc::store_failed,
-                               "storage failure: " + txn.error());
-      auto rec = txn.get(db::table::customers, id);
-      if (!rec)
-        return caf::make_error(errc::not_found,
-                               "no customer with id " + id);
-      return customer_doc{id, rec->version, std::move(rec->json)};
+      return load(*self->state.env, id);
     },
     [=](list_atom, const list_query& q) -> caf::result<list_page> {
       if (expired(q))

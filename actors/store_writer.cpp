@@ -39,6 +39,8 @@ struct store_writer_state {
   uint64_t last_seq = 0;       ///< the last outbox position handed out
   bool batch_has_events = false;
   notifier_actor notifier;     ///< told about committed events
+  /// The data folder was found removed or replaced (logged once).
+  bool gone_logged = false;
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
@@ -47,15 +49,22 @@ using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
 /// (the last event, or the furthest any subscription has handled).
 void load_outbox_state(store_writer_state& st) {
   auto txn = st.env->read();
-  st.subscriptions = txn.count(db::table::hubs);
-  txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
-    st.last_seq = std::max(st.last_seq, db::key_seq(rec.json));
-    return true;
-  });
-  txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
-    st.last_seq = std::max(st.last_seq, db::key_seq(rec.key));
-    return true;
-  });
+  auto hubs = txn.count(db::table::hubs);
+  st.subscriptions = hubs.failed() ? 0 : hubs.entries;
+  auto furthest = [&](db::table tbl, bool value) {
+    auto res = txn.scan(tbl, {}, [&](const db::record_view& rec) {
+      st.last_seq = std::max(st.last_seq,
+                             db::key_seq(value ? rec.json : rec.key));
+      return true;
+    });
+    return res.failed() ? res.error : std::string{};
+  };
+  for (auto error : {hubs.error, furthest(db::table::cursors, true),
+                     furthest(db::table::outbox, false)})
+    if (!error.empty())
+      log::error("store writer: cannot read the outbox state: " + error
+                 + "; events may be numbered again from "
+                 + std::to_string(st.last_seq));
 }
 
 /// Appends the customer op of `w`, then its index entries and events as
@@ -138,6 +147,7 @@ void append_notifier_ops(store_writer_state& st,
 /// commit), or commits now when the batch is full.
 void schedule_commit(writer_ptr self);
 
+/// The error of a write that ended with `st`; `detail` names what failed.
 caf::error to_error(db::status st, const std::string& detail) {
   switch (st) {
     case db::status::not_found:
@@ -148,12 +158,36 @@ caf::error to_error(db::status st, const std::string& detail) {
                              std::string{"the customer changed concurrently"});
     case db::status::full:
       return caf::make_error(errc::storage_full,
-                             std::string{"the storage map is full; nothing "
-                                         "was written"});
+                             "storage is full (" + detail
+                               + "); nothing was written");
+    case db::status::gone:
+      return caf::make_error(errc::unavailable,
+                             std::string{"the data folder was removed or "
+                                         "replaced under the running "
+                                         "service; nothing was written; "
+                                         "restart the service"});
     default:
       return caf::make_error(errc::store_failed,
                              "storage failure: " + detail);
   }
+}
+
+/// Logs a failed batch; a removed or replaced data folder only once, since
+/// every later batch fails the same way until a restart.
+void log_failure(store_writer_state& st, db::status txn_status,
+                 const std::string& detail) {
+  if (txn_status == db::status::gone) {
+    if (st.gone_logged)
+      return;
+    st.gone_logged = true;
+    log::error("store writer: the data folder was removed or replaced; "
+               "refusing writes until it is back or the service restarts: "
+               + detail);
+    return;
+  }
+  log::error("store writer: batch of " + std::to_string(st.ops.size())
+             + " write(s) failed: " + db::to_string(txn_status) + " "
+             + detail);
 }
 
 /// Commits every pending write in one transaction and answers each writer.
@@ -164,9 +198,9 @@ void commit(writer_ptr self) {
   std::string detail;
   auto txn_status = st.env->apply(st.ops, st.results, detail);
   if (txn_status != db::status::ok)
-    log::error("store writer: batch of " + std::to_string(st.ops.size())
-               + " write(s) failed: " + db::to_string(txn_status) + " "
-               + detail);
+    log_failure(st, txn_status, detail);
+  else
+    st.gone_logged = false; // a restored folder: log the next loss again
   for (auto& [rp, pos] : st.promises) {
     if (txn_status != db::status::ok) {
       rp.deliver(to_error(txn_status, detail));

@@ -4,12 +4,16 @@
 #include <cstring>
 
 #include <array>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <utility>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -18,6 +22,11 @@
 // - `meta`: value = raw bytes. Meta entries have no version: reads report 0,
 //   writes report 0 as the version now stored, and an `expected_version`
 //   other than 0 on a meta replace/erase gives `conflict`.
+//
+// Errors: every LMDB call goes through `lmdb_checker::check(origin, rc)`,
+// which throws a `store_error` naming the call. The exception never leaves
+// this file: every public function catches it and returns a status and a
+// message instead.
 //
 // Lifetime: a `read_txn` must not outlive the `environment` it came from
 // (nothing enforces this; the env would be closed under a live txn).
@@ -34,15 +43,82 @@ constexpr std::array<const char*, table_count> table_names = {
   "customers", "meta", "index", "outbox", "hubs", "cursors", "parked",
 };
 
+/// Tables from `outbox` on came with the event hub: a folder written by an
+/// older build lacks them until its first read-write open creates them,
+/// and a read-only open reads them as empty.
+constexpr size_t first_optional_table = 3;
+
 constexpr size_t version_size = 8;
 
 constexpr const char* schema_key = "schema-version";
 
 constexpr const char* schema_version = "2";
 
+constexpr const char* data_file_name = "data.mdb";
+
 constexpr mode_t folder_mode = 0750;
 
 constexpr mdb_mode_t file_mode = 0640;
+
+// -- errors -------------------------------------------------------------------
+
+/// A failed call inside this file; caught by every public function.
+struct store_error {
+  status st = status::failed;
+  int rc = 0;       ///< The LMDB code or errno, 0 when there is none.
+  std::string text; ///< "mdb_get: Input/output error", ...
+};
+
+/// The status of a transaction that failed with `rc`: `full` when there is
+/// no room (the map, the device, a quota, the file-size limit).
+status status_of(int rc) noexcept {
+  switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return status::full;
+    default:
+      return status::failed;
+  }
+}
+
+/// Throws the store_error of `origin` failing with `rc`.
+[[noreturn]] void throw_error(const char* origin, int rc) {
+  std::string text = origin;
+  text += ": ";
+  text += mdb_strerror(rc);
+  throw store_error{status_of(rc), rc, std::move(text)};
+}
+
+/// Checks the return codes of LMDB calls (and of the few system calls of
+/// this file), passing them through the fault hook first when one is set.
+class lmdb_checker {
+public:
+  /// Uses `hook` unless it is empty; `hook` must outlive the checker.
+  explicit lmdb_checker(const fault_hook* hook = nullptr) noexcept
+    : hook_(hook != nullptr && *hook ? hook : nullptr) {
+    // nop
+  }
+
+  /// Returns `rc` when it is 0 or `allowed` (e.g. MDB_NOTFOUND); throws a
+  /// store_error naming `origin` otherwise.
+  int check(const char* origin, int rc, int allowed = 0) const {
+    if (__builtin_expect(hook_ != nullptr, 0))
+      rc = (*hook_)(origin, rc);
+    if (rc != 0 && rc != allowed)
+      throw_error(origin, rc);
+    return rc;
+  }
+
+  /// Like `check` for a system call that returns -1 and sets errno.
+  void check_sys(const char* origin, int result) const {
+    check(origin, result == 0 ? 0 : errno);
+  }
+
+private:
+  const fault_hook* hook_;
+};
 
 // -- small helpers ------------------------------------------------------------
 
@@ -96,26 +172,6 @@ decoded decode(table tbl, const MDB_val& val) noexcept {
   return {true, get_version(bytes.data()), bytes.substr(version_size)};
 }
 
-std::string lmdb_error(const std::string& path, int rc) {
-  std::string result = "data-dir ";
-  result += path;
-  result += ": LMDB: ";
-  result += mdb_strerror(rc);
-  return result;
-}
-
-/// Like `lmdb_error`, but explains MDB_MAP_FULL during open: a fresh env
-/// needs five pages before its first commit succeeds.
-std::string open_error(const env_options& opts, int rc) {
-  auto result = lmdb_error(opts.path, rc);
-  if (rc == MDB_MAP_FULL) {
-    result += " (map size ";
-    result += std::to_string(opts.map_size);
-    result += " is too small)";
-  }
-  return result;
-}
-
 /// Renders stored bytes for an error message: printable, at most 32 chars.
 std::string printable(std::string_view bytes) {
   std::string result;
@@ -124,6 +180,17 @@ std::string printable(std::string_view bytes) {
   if (bytes.size() > 32)
     result += "...";
   return result;
+}
+
+/// Like `decode`, but a corrupt row is a failed read.
+decoded decode_or_throw(table tbl, const MDB_val& key, const MDB_val& val) {
+  auto rec = decode(tbl, val);
+  if (!rec.ok)
+    throw store_error{status::failed, 0,
+                      std::string{table_names[index_of(tbl)]} + " row \""
+                        + printable(to_view(key))
+                        + "\" is shorter than its version"};
+  return rec;
 }
 
 /// Creates `path` and its missing parents (mkdir -p). Returns 0 or an errno.
@@ -152,6 +219,15 @@ int make_folders(const std::string& path) {
   return 0;
 }
 
+/// The data file of the folder `path`, as an absolute path (a later change
+/// of the working directory must not change what it names).
+std::string data_file_of(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  auto dir = ec ? std::filesystem::path{path} : abs;
+  return (dir / data_file_name).string();
+}
+
 // -- open-folder registry -----------------------------------------------------
 
 // LMDB must not open the same env twice in one process (closing either one
@@ -167,24 +243,6 @@ std::set<folder_id>& registry() {
 }
 
 // -- RAII over LMDB handles ---------------------------------------------------
-
-/// Owns an MDB_env until released.
-struct env_guard {
-  MDB_env* env = nullptr;
-
-  env_guard() = default;
-  env_guard(const env_guard&) = delete;
-  env_guard& operator=(const env_guard&) = delete;
-
-  ~env_guard() {
-    if (env != nullptr)
-      mdb_env_close(env);
-  }
-
-  MDB_env* release() noexcept {
-    return std::exchange(env, nullptr);
-  }
-};
 
 /// Owns an MDB_txn: aborted on destruction unless committed.
 struct txn_guard {
@@ -248,6 +306,8 @@ const char* to_string(status st) noexcept {
       return "full";
     case status::failed:
       return "failed";
+    case status::gone:
+      return "gone";
   }
   return "unknown";
 }
@@ -257,10 +317,22 @@ const char* to_string(status st) noexcept {
 struct environment::impl {
   MDB_env* env = nullptr;
   std::array<MDB_dbi, table_count> dbis{};
+  std::array<bool, table_count> present{}; ///< false: missing, read as empty
+  env_options opts;
+  lmdb_checker lmdb;     ///< Uses `opts.fault`.
+  std::string data_file; ///< Absolute path of the data file.
+  int fd = -1;           ///< The data file as LMDB has it open.
+  size_t max_key = 0;    ///< LMDB's largest key size.
   folder_id folder{};
   bool registered = false; ///< `folder` is in the open-folder registry.
 
-  impl() = default;
+  explicit impl(env_options options)
+    : opts(std::move(options)),
+      lmdb(&opts.fault),
+      data_file(data_file_of(opts.path)) {
+    // nop
+  }
+
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
 
@@ -280,6 +352,9 @@ struct environment::impl {
 struct read_txn::impl {
   MDB_txn* txn = nullptr;
   std::array<MDB_dbi, table_count> dbis{};
+  std::array<bool, table_count> present{};
+  lmdb_checker lmdb;
+  size_t max_key = 0;
   std::string error;
 
   impl() = default;
@@ -291,12 +366,20 @@ struct read_txn::impl {
       mdb_txn_abort(txn);
   }
 
-  /// Returns the DBI of `tbl` or nothing when unusable.
-  std::optional<MDB_dbi> dbi_of(table tbl) const noexcept {
+  /// Returns the DBI of `tbl`; throws when the txn or the table is unusable.
+  MDB_dbi dbi_of(table tbl) const {
+    if (txn == nullptr)
+      throw store_error{status::failed, 0, error};
     auto index = index_of(tbl);
-    if (txn == nullptr || index == table_count)
-      return std::nullopt;
+    if (index == table_count)
+      throw store_error{status::failed, 0, "unknown table"};
     return dbis[index];
+  }
+
+  /// False for a table this (read-only) env does not have: it is empty.
+  bool has(table tbl) const noexcept {
+    auto index = index_of(tbl);
+    return index < table_count && present[index];
   }
 };
 
@@ -310,53 +393,133 @@ environment::~environment() {
 
 namespace {
 
-/// Opens the env, opens the tables and checks the schema version. Fills
-/// `out.env` and `out.dbis` on success; returns an error message otherwise.
-std::string open_env(const env_options& opts, environment::impl& out) {
-  const auto& path = opts.path;
-  std::array<MDB_dbi, table_count> dbis{};
-  env_guard env;
-  if (auto rc = mdb_env_create(&env.env); rc != 0)
-    return open_error(opts, rc);
-  if (auto rc = mdb_env_set_mapsize(env.env, opts.map_size); rc != 0)
-    return open_error(opts, rc);
-  if (auto rc = mdb_env_set_maxreaders(env.env, opts.max_readers); rc != 0)
-    return open_error(opts, rc);
-  if (auto rc = mdb_env_set_maxdbs(env.env, table_count); rc != 0)
-    return open_error(opts, rc);
+using env_impl = environment::impl;
+
+/// Creates the env handle, sets its limits and opens the folder.
+void open_handle(env_impl& self) {
+  const auto& opts = self.opts;
+  const auto& lmdb = self.lmdb;
+  lmdb.check("mdb_env_create", mdb_env_create(&self.env));
+  lmdb.check("mdb_env_set_mapsize",
+             mdb_env_set_mapsize(self.env, opts.map_size));
+  lmdb.check("mdb_env_set_maxreaders",
+             mdb_env_set_maxreaders(self.env, opts.max_readers));
+  lmdb.check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(self.env, table_count));
   auto flags = static_cast<unsigned>(MDB_NOTLS | MDB_NORDAHEAD);
-  if (auto rc = mdb_env_open(env.env, path.c_str(), flags, file_mode);
-      rc != 0)
-    return open_error(opts, rc);
-  txn_guard txn;
-  if (auto rc = mdb_txn_begin(env.env, nullptr, 0, &txn.txn); rc != 0)
-    return open_error(opts, rc);
-  for (size_t i = 0; i < table_count; ++i)
-    if (auto rc = mdb_dbi_open(txn.txn, table_names[i], MDB_CREATE, &dbis[i]);
-        rc != 0)
-      return open_error(opts, rc);
-  auto meta = dbis[static_cast<size_t>(table::meta)];
+  if (opts.read_only)
+    flags |= MDB_RDONLY;
+  lmdb.check("mdb_env_open",
+             mdb_env_open(self.env, opts.path.c_str(), flags, file_mode));
+  lmdb.check("mdb_env_get_fd", mdb_env_get_fd(self.env, &self.fd));
+  self.max_key = static_cast<size_t>(mdb_env_get_maxkeysize(self.env));
+}
+
+/// Opens every table; a read-write open creates the missing ones.
+void open_tables(env_impl& self, MDB_txn* txn) {
+  auto create = self.opts.read_only ? 0u : static_cast<unsigned>(MDB_CREATE);
+  for (size_t i = 0; i < table_count; ++i) {
+    auto rc = self.lmdb.check("mdb_dbi_open",
+                              mdb_dbi_open(txn, table_names[i], create,
+                                           &self.dbis[i]),
+                              MDB_NOTFOUND);
+    self.present[i] = rc != MDB_NOTFOUND;
+    if (rc == MDB_NOTFOUND && i < first_optional_table)
+      throw store_error{status::failed, 0,
+                        std::string{"table "} + table_names[i]
+                          + " is missing"};
+  }
+}
+
+/// Checks the schema version in `meta`; a fresh read-write env gets it.
+void check_schema(env_impl& self, MDB_txn* txn) {
+  auto meta = self.dbis[static_cast<size_t>(table::meta)];
   auto key = to_val(schema_key);
   MDB_val val;
-  switch (auto rc = mdb_get(txn.txn, meta, &key, &val)) {
-    case 0:
-      if (to_view(val) != schema_version)
-        return "data-dir " + path + ": schema version \""
-               + printable(to_view(val)) + "\" found, expected \""
-               + schema_version + "\"";
-      break;
-    case MDB_NOTFOUND:
-      val = to_val(schema_version);
-      if (auto rc2 = mdb_put(txn.txn, meta, &key, &val, 0); rc2 != 0)
-        return open_error(opts, rc2);
-      break;
-    default:
-      return open_error(opts, rc);
+  auto rc = self.lmdb.check("mdb_get", mdb_get(txn, meta, &key, &val),
+                            MDB_NOTFOUND);
+  if (rc == 0 && to_view(val) == schema_version)
+    return;
+  if (rc == 0 || self.opts.read_only) {
+    auto found = rc == 0 ? "\"" + printable(to_view(val)) + "\"" : "none";
+    throw store_error{status::failed, 0,
+                      "schema version " + found + " found, expected \""
+                        + schema_version + "\""};
   }
-  if (auto rc = txn.commit(); rc != 0)
-    return open_error(opts, rc);
-  out.dbis = dbis;
-  out.env = env.release();
+  val = to_val(schema_version);
+  self.lmdb.check("mdb_put", mdb_put(txn, meta, &key, &val, 0));
+}
+
+/// Opens the env, opens the tables and checks the schema version; throws a
+/// store_error on failure.
+void open_env(env_impl& self) {
+  open_handle(self);
+  txn_guard txn;
+  auto flags = self.opts.read_only ? static_cast<unsigned>(MDB_RDONLY) : 0u;
+  self.lmdb.check("mdb_txn_begin",
+                  mdb_txn_begin(self.env, nullptr, flags, &txn.txn));
+  open_tables(self, txn.txn);
+  check_schema(self, txn.txn);
+  // Also for a read-only txn: the commit keeps the table handles.
+  self.lmdb.check("mdb_txn_commit", txn.commit());
+}
+
+/// The one-line message for a failed open.
+std::string open_error(const env_options& opts, const store_error& err) {
+  auto result = "data-dir " + opts.path + ": ";
+  if (err.rc != 0)
+    result += "LMDB: ";
+  result += err.text;
+  if (err.rc == MDB_MAP_FULL)
+    result += " (map size " + std::to_string(opts.map_size)
+              + " is too small)";
+  return result;
+}
+
+/// Checks the options of `open`; returns an error message or nothing.
+std::string check_options(const env_options& opts) {
+  if (opts.path.empty())
+    return "data-dir: path is empty";
+  if (opts.map_size == 0)
+    return "map size must be > 0";
+  if (opts.max_readers == 0)
+    return "max readers must be > 0";
+  return {};
+}
+
+/// A read-write open creates the folder; a read-only one needs the folder
+/// and its data file. Returns an error message or nothing.
+std::string prepare_folder(const env_options& opts) {
+  const auto& path = opts.path;
+  if (!opts.read_only) {
+    if (auto err = make_folders(path); err != 0)
+      return "data-dir " + path + ": cannot create folder: "
+             + std::strerror(err);
+    return {};
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return "data-dir " + path + ": cannot open read-only: "
+           + std::strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return "data-dir " + path + ": cannot open read-only: not a folder";
+  if (::stat(data_file_of(path).c_str(), &st) != 0)
+    return "data-dir " + path + ": cannot open read-only: " + data_file_name
+           + ": " + std::strerror(errno);
+  return {};
+}
+
+/// Enters the folder of `self` into the open-folder registry. Returns an
+/// error message or nothing.
+std::string register_folder(env_impl& self) {
+  const auto& path = self.opts.path;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return "data-dir " + path + ": " + std::strerror(errno);
+  self.folder = folder_id{st.st_dev, st.st_ino};
+  std::lock_guard<std::mutex> guard{registry_mtx};
+  self.registered = registry().insert(self.folder).second;
+  if (!self.registered)
+    return "data-dir " + path + ": already open in this process";
   return {};
 }
 
@@ -364,45 +527,23 @@ std::string open_env(const env_options& opts, environment::impl& out) {
 
 std::unique_ptr<environment> environment::open(const env_options& opts,
                                                std::string& error) {
+  error.clear();
   try {
-    error.clear();
-    if (opts.path.empty()) {
-      error = "data-dir: path is empty";
-      return nullptr;
-    }
-    if (opts.map_size == 0) {
-      error = "map size must be > 0";
-      return nullptr;
-    }
-    if (opts.max_readers == 0) {
-      error = "max readers must be > 0";
-      return nullptr;
-    }
-    if (auto err = make_folders(opts.path); err != 0) {
-      error = "data-dir " + opts.path
-              + ": cannot create folder: " + std::strerror(err);
-      return nullptr;
-    }
-    struct stat st;
-    if (::stat(opts.path.c_str(), &st) != 0) {
-      error = "data-dir " + opts.path + ": " + std::strerror(errno);
-      return nullptr;
-    }
-    auto ptr = std::make_unique<impl>();
-    ptr->folder = folder_id{st.st_dev, st.st_ino};
-    {
-      std::lock_guard<std::mutex> guard{registry_mtx};
-      ptr->registered = registry().insert(ptr->folder).second;
-    }
-    if (!ptr->registered) {
-      error = "data-dir " + opts.path + ": already open in this process";
-      return nullptr;
-    }
-    error = open_env(opts, *ptr);
+    error = check_options(opts);
+    if (error.empty())
+      error = prepare_folder(opts);
     if (!error.empty())
       return nullptr;
+    auto ptr = std::make_unique<impl>(opts);
+    error = register_folder(*ptr);
+    if (!error.empty())
+      return nullptr;
+    open_env(*ptr);
     // The constructor is private, so make_unique cannot reach it.
     return std::unique_ptr<environment>{new environment(std::move(ptr))};
+  } catch (const store_error& err) {
+    error = open_error(opts, err);
+    return nullptr;
   } catch (const std::exception& ex) {
     error = "data-dir " + opts.path + ": " + ex.what();
     return nullptr;
@@ -411,106 +552,199 @@ std::unique_ptr<environment> environment::open(const env_options& opts,
 
 namespace {
 
-/// Outcome of one op inside the write txn: `rc` != 0 fails the whole txn.
-struct op_outcome {
-  int rc = 0;
-  write_result res;
-};
+/// One write transaction of `apply`.
+struct batch {
+  const env_impl& self;
+  MDB_txn* txn;
 
-/// Stores `value` under `key` with `version` (customers) or raw (meta).
-int store(MDB_txn* txn, MDB_dbi dbi, table tbl, MDB_val& key,
-          std::string_view value, uint64_t version, unsigned flags) {
-  auto prefix = is_versioned(tbl) ? version_size : 0;
-  MDB_val data{prefix + value.size(), nullptr};
-  if (auto rc = mdb_put(txn, dbi, &key, &data, flags | MDB_RESERVE); rc != 0)
-    return rc;
-  auto out = static_cast<char*>(data.mv_data);
-  if (prefix != 0)
-    put_version(out, version);
-  if (!value.empty())
-    std::memcpy(out + prefix, value.data(), value.size());
-  return 0;
-}
+  MDB_dbi dbi(table tbl) const {
+    return self.dbis[index_of(tbl)];
+  }
 
-/// Deletes the keys `op` names: below `op.key`, or starting with it.
-int erase_range(MDB_txn* txn, MDB_dbi dbi, const write_op& op) {
-  cursor_guard cur;
-  if (auto rc = mdb_cursor_open(txn, dbi, &cur.cur); rc != 0)
-    return rc;
-  bool below = op.kind == write_op::erase_below;
-  for (;;) {
-    // Seek afresh after each delete: no reliance on where LMDB leaves the
-    // cursor after mdb_cursor_del.
-    MDB_val key = to_val(op.key);
-    MDB_val val;
-    auto rc = mdb_cursor_get(cur.cur, &key, &val,
-                             below ? MDB_FIRST : MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
-      return 0;
+  /// Stores `value` under `key` with `version` (customers) or raw (meta).
+  /// Returns 0, or MDB_KEYEXIST for MDB_NOOVERWRITE on an existing key.
+  int store(table tbl, MDB_val& key, std::string_view value,
+            uint64_t version, unsigned flags) const {
+    auto prefix = is_versioned(tbl) ? version_size : 0;
+    MDB_val data{prefix + value.size(), nullptr};
+    auto rc = self.lmdb.check("mdb_put",
+                              mdb_put(txn, dbi(tbl), &key, &data,
+                                      flags | MDB_RESERVE),
+                              MDB_KEYEXIST);
     if (rc != 0)
       return rc;
-    auto k = to_view(key);
-    if (below ? k >= op.key : k.substr(0, op.key.size()) != op.key)
-      return 0;
-    if (auto del = mdb_cursor_del(cur.cur, 0); del != 0)
-      return del;
+    auto out = static_cast<char*>(data.mv_data);
+    if (prefix != 0)
+      put_version(out, version);
+    if (!value.empty())
+      std::memcpy(out + prefix, value.data(), value.size());
+    return 0;
+  }
+
+  /// Removes `key`; returns 0 or MDB_NOTFOUND.
+  int erase(table tbl, MDB_val& key) const {
+    return self.lmdb.check("mdb_del", mdb_del(txn, dbi(tbl), &key, nullptr),
+                           MDB_NOTFOUND);
+  }
+
+  write_result insert(const write_op& op, MDB_val& key) const {
+    if (store(op.tbl, key, op.value, 1, MDB_NOOVERWRITE) == MDB_KEYEXIST)
+      return {status::exists, 0};
+    return {status::ok, is_versioned(op.tbl) ? uint64_t{1} : 0};
+  }
+
+  write_result put(const write_op& op, MDB_val& key) const {
+    if (is_versioned(op.tbl))
+      return {status::failed, 0};
+    store(op.tbl, key, op.value, 0, 0);
+    return {status::ok, 0};
+  }
+
+  write_result discard(const write_op& op, MDB_val& key) const {
+    erase(op.tbl, key);
+    return {status::ok, 0};
+  }
+
+  /// erase_below and erase_prefix: removes every key the op names,
+  /// seeking afresh after each delete (no reliance on where LMDB leaves a
+  /// cursor after mdb_cursor_del).
+  write_result erase_range(const write_op& op) const {
+    const auto& lmdb = self.lmdb;
+    cursor_guard cur;
+    lmdb.check("mdb_cursor_open", mdb_cursor_open(txn, dbi(op.tbl), &cur.cur));
+    bool below = op.kind == write_op::erase_below;
+    for (;;) {
+      MDB_val key = to_val(op.key);
+      MDB_val val;
+      auto rc = lmdb.check("mdb_cursor_get",
+                           mdb_cursor_get(cur.cur, &key, &val,
+                                          below ? MDB_FIRST : MDB_SET_RANGE),
+                           MDB_NOTFOUND);
+      if (rc == MDB_NOTFOUND)
+        return {status::ok, 0};
+      auto k = to_view(key);
+      if (below ? k >= op.key : k.substr(0, op.key.size()) != op.key)
+        return {status::ok, 0};
+      lmdb.check("mdb_cursor_del", mdb_cursor_del(cur.cur, 0));
+    }
+  }
+
+  /// replace and erase: the key must exist with the expected version.
+  write_result change(const write_op& op, MDB_val& key) const {
+    MDB_val old;
+    auto rc = self.lmdb.check("mdb_get", mdb_get(txn, dbi(op.tbl), &key,
+                                                 &old),
+                              MDB_NOTFOUND);
+    if (rc == MDB_NOTFOUND)
+      return {status::not_found, 0};
+    auto current = decode(op.tbl, old);
+    if (!current.ok)
+      return {status::failed, 0};
+    if (op.expected_version != 0 && op.expected_version != current.version)
+      return {status::conflict, 0};
+    if (op.kind == write_op::erase) {
+      erase(op.tbl, key);
+      return {status::ok, 0};
+    }
+    auto next = is_versioned(op.tbl) ? current.version + 1 : 0;
+    store(op.tbl, key, op.value, next, 0);
+    return {status::ok, next};
+  }
+
+  /// Applies one op; throws a store_error when the txn as a whole fails.
+  write_result apply(const write_op& op) const {
+    if (index_of(op.tbl) == table_count || op.key.empty()
+        || op.key.size() > self.max_key)
+      return {status::failed, 0};
+    auto key = to_val(op.key);
+    switch (op.kind) {
+      case write_op::insert:
+        return insert(op, key);
+      case write_op::put:
+        return put(op, key);
+      case write_op::discard:
+        return discard(op, key);
+      case write_op::erase_below:
+      case write_op::erase_prefix:
+        return erase_range(op);
+      case write_op::replace:
+      case write_op::erase:
+        return change(op, key);
+    }
+    return {status::failed, 0};
+  }
+};
+
+/// Throws `gone` unless the data file LMDB has open is still the one at
+/// `<data-dir>/data.mdb`: a commit into a removed file would be lost.
+void check_data_file(const env_impl& self) {
+  struct stat open_file;
+  self.lmdb.check_sys("fstat", ::fstat(self.fd, &open_file));
+  if (open_file.st_nlink == 0)
+    throw store_error{status::gone, 0,
+                      self.data_file + " was removed under the running "
+                                       "service"};
+  struct stat named;
+  if (::stat(self.data_file.c_str(), &named) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR)
+      self.lmdb.check("stat", errno);
+    throw store_error{status::gone, 0,
+                      self.data_file + " no longer exists (its folder was "
+                                       "removed or replaced)"};
+  }
+  if (named.st_dev != open_file.st_dev || named.st_ino != open_file.st_ino)
+    throw store_error{status::gone, 0,
+                      self.data_file + " was replaced by another file"};
+}
+
+/// LMDB reports a short write as EIO ("short write, filesystem full?"):
+/// the kernel writes up to the file-size limit or until the device is full
+/// and returns a short count. Turns `err` into `full` when the data file
+/// has reached the process's file-size limit or the file system has
+/// (almost) no free block left.
+void explain_short_write(const env_impl& self, store_error& err) {
+  // Less free space than one LMDB write of up to 64 pages.
+  constexpr uint64_t low_space = 64 * 4096;
+  struct stat st;
+  struct rlimit lim;
+  if (::fstat(self.fd, &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &lim) == 0
+      && lim.rlim_cur != RLIM_INFINITY
+      && static_cast<uint64_t>(st.st_size) >= lim.rlim_cur) {
+    err.st = status::full;
+    err.text += " after a short write: the data file reached the file-size "
+                "limit";
+    return;
+  }
+  struct statvfs fs;
+  if (::fstatvfs(self.fd, &fs) == 0) {
+    auto blocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+    if (static_cast<uint64_t>(blocks) * fs.f_frsize < low_space) {
+      err.st = status::full;
+      err.text += " after a short write: no space left on the device";
+    }
   }
 }
 
-op_outcome apply_op(MDB_txn* txn, const std::array<MDB_dbi, table_count>& dbis,
-                    size_t max_key, const write_op& op) {
-  auto failed = op_outcome{0, {status::failed, 0}};
-  auto index = index_of(op.tbl);
-  if (index == table_count || op.key.empty() || op.key.size() > max_key)
-    return failed;
-  auto dbi = dbis[index];
-  auto key = to_val(op.key);
-  auto versioned = is_versioned(op.tbl);
-  if (op.kind == write_op::insert) {
-    auto rc = store(txn, dbi, op.tbl, key, op.value, 1, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST)
-      return {0, {status::exists, 0}};
-    if (rc != 0)
-      return {rc, {}};
-    return {0, {status::ok, versioned ? uint64_t{1} : 0}};
+/// Applies `ops` in one write transaction and commits it; throws a
+/// store_error when the transaction as a whole fails.
+void write_batch(const env_impl& self, const std::vector<write_op>& ops,
+                 std::vector<write_result>& results) {
+  txn_guard txn;
+  self.lmdb.check("mdb_txn_begin",
+                  mdb_txn_begin(self.env, nullptr, 0, &txn.txn));
+  batch b{self, txn.txn};
+  auto primary = status::ok;
+  for (const auto& op : ops) {
+    if (op.dependent && primary != status::ok) {
+      results.push_back(write_result{primary, 0});
+      continue;
+    }
+    results.push_back(b.apply(op));
+    if (!op.dependent)
+      primary = results.back().st;
   }
-  if (op.kind == write_op::put) {
-    if (versioned)
-      return failed;
-    if (auto rc = store(txn, dbi, op.tbl, key, op.value, 0, 0); rc != 0)
-      return {rc, {}};
-    return {0, {status::ok, 0}};
-  }
-  if (op.kind == write_op::discard) {
-    auto rc = mdb_del(txn, dbi, &key, nullptr);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-      return {rc, {}};
-    return {0, {status::ok, 0}};
-  }
-  if (op.kind == write_op::erase_below || op.kind == write_op::erase_prefix)
-    return {erase_range(txn, dbi, op), {status::ok, 0}};
-  if (op.kind != write_op::replace && op.kind != write_op::erase)
-    return failed;
-  MDB_val old;
-  auto rc = mdb_get(txn, dbi, &key, &old);
-  if (rc == MDB_NOTFOUND)
-    return {0, {status::not_found, 0}};
-  if (rc != 0)
-    return {rc, {}};
-  auto current = decode(op.tbl, old);
-  if (!current.ok)
-    return failed;
-  if (op.expected_version != 0 && op.expected_version != current.version)
-    return {0, {status::conflict, 0}};
-  if (op.kind == write_op::erase) {
-    if (auto rc2 = mdb_del(txn, dbi, &key, nullptr); rc2 != 0)
-      return {rc2, {}};
-    return {0, {status::ok, 0}};
-  }
-  auto next = versioned ? current.version + 1 : 0;
-  if (auto rc2 = store(txn, dbi, op.tbl, key, op.value, next, 0); rc2 != 0)
-    return {rc2, {}};
-  return {0, {status::ok, next}};
+  check_data_file(self);
+  self.lmdb.check("mdb_txn_commit", txn.commit());
 }
 
 /// Fills `results` with `st` for every op.
@@ -531,33 +765,16 @@ status environment::apply(const std::vector<write_op>& ops,
   if (ops.empty())
     return status::ok;
   try {
-    auto to_status = [](int rc) {
-      return rc == MDB_MAP_FULL ? status::full : status::failed;
-    };
+    if (impl_->opts.read_only)
+      return fail_all(status::failed, ops.size(), results, error,
+                      "the store is open read-only");
     results.reserve(ops.size());
-    auto max_key = static_cast<size_t>(mdb_env_get_maxkeysize(impl_->env));
-    txn_guard txn;
-    if (auto rc = mdb_txn_begin(impl_->env, nullptr, 0, &txn.txn); rc != 0)
-      return fail_all(to_status(rc), ops.size(), results, error,
-                      mdb_strerror(rc));
-    auto primary = status::ok;
-    for (const auto& op : ops) {
-      if (op.dependent && primary != status::ok) {
-        results.push_back(write_result{primary, 0});
-        continue;
-      }
-      auto out = apply_op(txn.txn, impl_->dbis, max_key, op);
-      if (!op.dependent)
-        primary = out.res.st;
-      if (out.rc != 0)
-        return fail_all(to_status(out.rc), ops.size(), results, error,
-                        mdb_strerror(out.rc));
-      results.push_back(out.res);
-    }
-    if (auto rc = txn.commit(); rc != 0)
-      return fail_all(to_status(rc), ops.size(), results, error,
-                      mdb_strerror(rc));
+    write_batch(*impl_, ops, results);
     return status::ok;
+  } catch (store_error& err) {
+    if (err.rc == EIO)
+      explain_short_write(*impl_, err);
+    return fail_all(err.st, ops.size(), results, error, std::move(err.text));
   } catch (const std::exception& ex) {
     // Only allocation can throw here; the txn_guard has aborted by now.
     try {
@@ -572,12 +789,17 @@ status environment::apply(const std::vector<write_op>& ops,
 read_txn environment::read() {
   auto ptr = std::make_unique<read_txn::impl>();
   read_txn result{std::move(ptr)};
-  auto& self = *result.impl_;
-  self.dbis = impl_->dbis;
-  auto rc = mdb_txn_begin(impl_->env, nullptr, MDB_RDONLY, &self.txn);
-  if (rc != 0) {
-    self.txn = nullptr;
-    self.error = mdb_strerror(rc);
+  auto& txn = *result.impl_;
+  txn.dbis = impl_->dbis;
+  txn.present = impl_->present;
+  txn.lmdb = impl_->lmdb;
+  txn.max_key = impl_->max_key;
+  try {
+    txn.lmdb.check("mdb_txn_begin",
+                   mdb_txn_begin(impl_->env, nullptr, MDB_RDONLY, &txn.txn));
+  } catch (store_error& err) {
+    txn.txn = nullptr;
+    txn.error = std::move(err.text);
   }
   return result;
 }
@@ -597,6 +819,29 @@ environment::usage_info environment::usage() {
 
 // -- read_txn -----------------------------------------------------------------
 
+namespace {
+
+/// Runs `f(out)` on a fresh `Result`; a store_error makes it `failed`.
+template <class Result, class F>
+Result guarded(F&& f) {
+  Result out;
+  try {
+    f(out);
+  } catch (store_error& err) {
+    out.st = status::failed;
+    out.error = std::move(err.text);
+  }
+  return out;
+}
+
+/// The message of every read on a moved-from read_txn.
+const std::string& moved_from() {
+  static const std::string text = "read_txn was moved from";
+  return text;
+}
+
+} // namespace
+
 read_txn::read_txn(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
   // nop
 }
@@ -614,68 +859,66 @@ bool read_txn::valid() const noexcept {
 }
 
 const std::string& read_txn::error() const noexcept {
-  static const std::string moved_from = "read_txn was moved from";
-  return impl_ != nullptr ? impl_->error : moved_from;
+  return impl_ != nullptr ? impl_->error : moved_from();
 }
 
-std::optional<record> read_txn::get(table tbl, std::string_view key) {
-  if (impl_ == nullptr || key.empty())
-    return std::nullopt;
-  auto dbi = impl_->dbi_of(tbl);
-  if (!dbi)
-    return std::nullopt;
-  auto k = to_val(key);
-  MDB_val val;
-  if (mdb_get(impl_->txn, *dbi, &k, &val) != 0)
-    return std::nullopt;
-  auto rec = decode(tbl, val);
-  if (!rec.ok)
-    return std::nullopt;
-  return record{rec.version, std::string{rec.json}};
-}
-
-uint64_t read_txn::count(table tbl) {
-  if (impl_ == nullptr)
-    return 0;
-  auto dbi = impl_->dbi_of(tbl);
-  if (!dbi)
-    return 0;
-  MDB_stat st;
-  if (mdb_stat(impl_->txn, *dbi, &st) != 0)
-    return 0;
-  return st.ms_entries;
-}
-
-void read_txn::scan(table tbl, std::string_view from,
-                    const std::function<bool(const record_view&)>& visit) {
-  if (impl_ == nullptr || !visit)
-    return;
-  auto dbi = impl_->dbi_of(tbl);
-  if (!dbi)
-    return;
-  cursor_guard cur;
-  if (auto rc = mdb_cursor_open(impl_->txn, *dbi, &cur.cur); rc != 0) {
-    impl_->error = mdb_strerror(rc);
-    return;
-  }
-  MDB_val key = to_val(from);
-  MDB_val val;
-  auto op = from.empty() ? MDB_FIRST : MDB_SET_RANGE;
-  for (;;) {
-    auto rc = mdb_cursor_get(cur.cur, &key, &val, op);
-    if (rc != 0) {
-      // A failed scan has no return channel; keep the reason for error().
-      if (rc != MDB_NOTFOUND)
-        impl_->error = mdb_strerror(rc);
+get_result read_txn::get(table tbl, std::string_view key) {
+  return guarded<get_result>([&](get_result& out) {
+    if (impl_ == nullptr)
+      throw store_error{status::failed, 0, moved_from()};
+    auto dbi = impl_->dbi_of(tbl);
+    out.st = status::not_found;
+    if (key.empty() || key.size() > impl_->max_key || !impl_->has(tbl))
+      return; // no table can hold such a key, or the table is missing
+    auto k = to_val(key);
+    MDB_val val;
+    if (impl_->lmdb.check("mdb_get", mdb_get(impl_->txn, dbi, &k, &val),
+                          MDB_NOTFOUND)
+        == MDB_NOTFOUND)
       return;
+    auto rec = decode_or_throw(tbl, k, val);
+    out.rec = record{rec.version, std::string{rec.json}};
+    out.st = status::ok;
+  });
+}
+
+count_result read_txn::count(table tbl) {
+  return guarded<count_result>([&](count_result& out) {
+    if (impl_ == nullptr)
+      throw store_error{status::failed, 0, moved_from()};
+    auto dbi = impl_->dbi_of(tbl);
+    if (!impl_->has(tbl))
+      return; // a missing table is empty
+    MDB_stat st;
+    impl_->lmdb.check("mdb_stat", mdb_stat(impl_->txn, dbi, &st));
+    out.entries = st.ms_entries;
+  });
+}
+
+scan_result read_txn::scan(table tbl, std::string_view from,
+                           const std::function<bool(const record_view&)>&
+                             visit) {
+  return guarded<scan_result>([&](scan_result&) {
+    if (impl_ == nullptr)
+      throw store_error{status::failed, 0, moved_from()};
+    auto dbi = impl_->dbi_of(tbl);
+    if (!visit || !impl_->has(tbl))
+      return;
+    const auto& lmdb = impl_->lmdb;
+    cursor_guard cur;
+    lmdb.check("mdb_cursor_open", mdb_cursor_open(impl_->txn, dbi, &cur.cur));
+    MDB_val key = to_val(from);
+    MDB_val val;
+    auto op = from.empty() ? MDB_FIRST : MDB_SET_RANGE;
+    while (lmdb.check("mdb_cursor_get",
+                      mdb_cursor_get(cur.cur, &key, &val, op), MDB_NOTFOUND)
+           == 0) {
+      op = MDB_NEXT;
+      auto rec = decode_or_throw(tbl, key, val);
+      if (!visit(record_view{to_view(key), rec.version, rec.json}))
+        return;
     }
-    op = MDB_NEXT;
-    auto rec = decode(tbl, val);
-    if (!rec.ok)
-      continue; // Skip a corrupt row rather than hand out garbage.
-    if (!visit(record_view{to_view(key), rec.version, rec.json}))
-      return;
-  }
+  });
 }
 
 } // namespace tmf::persistence

@@ -7,21 +7,29 @@
 // Contract (read this before calling anything):
 // - `environment::open` creates the data folder if needed, opens the env with
 //   MDB_NOTLS and default (fully durable) sync, opens every table, and checks
-//   the schema version stored in the `meta` table.
+//   the schema version stored in the `meta` table. With `read_only` it
+//   creates nothing and writes nothing (LMDB's lock file aside) and fails
+//   when the folder or its data file does not exist.
 // - `environment::apply` runs a whole batch in ONE write transaction and
 //   commits it durably (fsync) before returning. It must be called from one
 //   thread at a time (the store writer actor is its only caller). Each op is
 //   checked on its own (insert on an existing key gives `exists`, a version
 //   mismatch gives `conflict`, ...) and a failed op writes nothing but does
-//   not fail the others. When the transaction as a whole fails (map full, I/O
-//   error), no op is written and every op reports that status.
+//   not fail the others. When the transaction as a whole fails, no op is
+//   written and every op reports that status: `full` (map full, no space
+//   left on the device, quota or file-size limit reached), `gone` (the data
+//   file was removed or replaced under the running process: checked before
+//   every commit) or `failed` (any other error).
 // - `read_txn` is a read-only snapshot, usable from any one thread at a time
 //   (MDB_NOTLS), and must be short-lived: never keep one across requests.
+//   Every read says found, not found or failed: a failed LMDB call is never
+//   reported as "not found", as an empty scan or as a count of 0.
+// - Every error message names the LMDB function (or system call) that
+//   failed, e.g. "mdb_cursor_get: Input/output error".
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +42,12 @@ enum class status : uint8_t {
   not_found, ///< The key does not exist.
   exists,    ///< Insert of a key that already exists.
   conflict,  ///< The stored version differs from the expected one.
-  full,      ///< The LMDB map is full (MDB_MAP_FULL); nothing was written.
+  full,      ///< No room: the LMDB map is full (MDB_MAP_FULL), or the
+             ///< device (ENOSPC), a quota (EDQUOT) or the file-size limit
+             ///< (EFBIG) stops the file from growing; nothing was written.
   failed,    ///< Any other LMDB or I/O error; nothing was written.
+  gone,      ///< The data file was removed or replaced under the running
+             ///< process; nothing was written.
 };
 
 /// The 8-byte big-endian key of position `seq` (sorts like the number).
@@ -72,11 +84,23 @@ struct record_view {
   std::string_view json;
 };
 
+/// A test seam: receives the name of an LMDB function (or system call) and
+/// the code it returned, and returns the code the store goes on with.
+using fault_hook = std::function<int(std::string_view origin, int rc)>;
+
 /// How to open the environment.
 struct env_options {
   std::string path;               ///< Data folder; created when missing.
   uint64_t map_size = 1ull << 30; ///< LMDB map size in bytes (> 0).
   unsigned max_readers = 126;     ///< LMDB reader slots.
+  /// Opens with MDB_RDONLY: creates no folder, writes no meta, and fails
+  /// when the folder or its data file does not exist; `apply` then fails.
+  bool read_only = false;
+  /// For tests only: when set, every checked LMDB call (open, begin, get,
+  /// cursor, stat, put, del, commit) passes its return code through it, so
+  /// a test can make any of them fail. It runs after the call: a commit
+  /// it fails has still happened. Unset, it costs one branch per call.
+  fault_hook fault = {};
 };
 
 /// One write in a batch.
@@ -108,6 +132,36 @@ struct write_result {
   uint64_t version = 0;
 };
 
+/// What every read reports besides its value: `ok`, `not_found` (`get`
+/// only) or `failed` with `error` naming the LMDB call, e.g.
+/// "mdb_get: Input/output error". No read result converts to bool: a caller
+/// has to say which of the outcomes it handles.
+struct read_outcome {
+  status st = status::ok;
+  std::string error; ///< Empty unless `st` is `failed`.
+
+  /// True when the read failed (neither found nor not found).
+  bool failed() const noexcept {
+    return st == status::failed;
+  }
+};
+
+/// The outcome of `read_txn::get`: `rec` is set when `st` is `ok`.
+struct [[nodiscard]] get_result : read_outcome {
+  record rec;
+};
+
+/// The outcome of `read_txn::count`: `entries` is set when `st` is `ok`.
+struct [[nodiscard]] count_result : read_outcome {
+  uint64_t entries = 0;
+};
+
+/// The outcome of `read_txn::scan`: `ok` when it visited every entry asked
+/// for (or the visitor stopped it), `failed` when a cursor call failed or a
+/// row was corrupt; entries visited before a failure are not to be trusted
+/// as complete.
+struct [[nodiscard]] scan_result : read_outcome {};
+
 class read_txn;
 
 /// One LMDB environment (one per process).
@@ -126,12 +180,13 @@ public:
   /// Applies `ops` in one durable write transaction (group commit); see the
   /// contract at the top of this file. `results` gets one entry per op, in
   /// order. Returns the status of the transaction as a whole (`ok` when it
-  /// committed, also if single ops failed their checks); `error` gets the
-  /// LMDB message when it is not `ok`.
+  /// committed, also if single ops failed their checks; else `full`, `gone`
+  /// or `failed`); `error` then names the failed call and its message.
   status apply(const std::vector<write_op>& ops,
                std::vector<write_result>& results, std::string& error);
 
-  /// Starts a read-only snapshot.
+  /// Starts a read-only snapshot; when LMDB cannot begin one, the snapshot
+  /// is invalid and every read of it fails.
   read_txn read();
 
   /// Bytes used by the data file and the configured map size.
@@ -159,20 +214,24 @@ public:
   ~read_txn();
 
   /// False when the transaction could not begin (`error()` says why); every
-  /// call then reports nothing found.
+  /// read then fails with that message.
   bool valid() const noexcept;
+
+  /// Why the transaction could not begin, or an empty string.
   const std::string& error() const noexcept;
 
-  /// The record under `key`, or nothing.
-  std::optional<record> get(table tbl, std::string_view key);
+  /// The record under `key`: `ok`, `not_found` (also for a key that no
+  /// table can hold: empty or longer than LMDB's key limit), or `failed`
+  /// (an LMDB error, or a row too short to hold its version).
+  get_result get(table tbl, std::string_view key);
 
-  /// Number of entries in `tbl`.
-  uint64_t count(table tbl);
+  /// The number of entries in `tbl`, or `failed`.
+  count_result count(table tbl);
 
   /// Visits entries in key order starting at the first key >= `from`
-  /// (empty: the first key) until `visit` returns false.
-  void scan(table tbl, std::string_view from,
-            const std::function<bool(const record_view&)>& visit);
+  /// (empty: the first key) until `visit` returns false; see `scan_result`.
+  scan_result scan(table tbl, std::string_view from,
+                   const std::function<bool(const record_view&)>& visit);
 
   struct impl;
 

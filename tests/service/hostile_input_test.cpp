@@ -32,8 +32,8 @@ struct fixture {
   service svc;
   http_client http;
   explicit fixture(std::vector<std::string> args = {},
-                   std::vector<child_limit> limits = {})
-    : svc(dir.path() + "/data", std::move(args), std::move(limits)),
+                   service_options opts = {})
+    : svc(dir.path() + "/data", std::move(args), opts),
       http(svc.port()) {
     // nop
   }
@@ -280,7 +280,7 @@ TEST_CASE("pipelined requests each get their own response, in order") {
 TEST_CASE("a connection flood never stops the service from accepting") {
   // 300 descriptors: the service fits its connections below that limit
   // so that accepting never fails with EMFILE.
-  fixture f({"--tmf.max-connections=1000"}, {{RLIMIT_NOFILE, 300}});
+  fixture f({"--tmf.max-connections=1000"}, service_options{0, 300});
   CHECK(f.svc.log().find("does not fit the descriptor limit 300")
         != std::string::npos);
   std::vector<int> fds;

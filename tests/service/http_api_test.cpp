@@ -444,11 +444,13 @@ TEST_CASE("name filters follow creates, renames and deletes") {
     {f.dir.path() + "/data", 64ull << 20, 126}, error);
   REQUIRE(env);
   std::set<std::string> entries;
-  env->read().scan(tmf::persistence::table::customer_index, {},
-                   [&](const tmf::persistence::record_view& rec) {
-                     entries.emplace(rec.key);
-                     return true;
-                   });
+  auto scanned
+    = env->read().scan(tmf::persistence::table::customer_index, {},
+                       [&](const tmf::persistence::record_view& rec) {
+                         entries.emplace(rec.key);
+                         return true;
+                       });
+  REQUIRE_FALSE(scanned.failed());
   auto key = [](const std::string& name, const json& c) {
     auto terms = tmf::domain::index_terms(json{{"name", name}});
     REQUIRE(terms.size() == 1);

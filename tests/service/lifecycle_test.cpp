@@ -134,6 +134,120 @@ TEST_CASE("a full storage map answers 507 and loses nothing") {
     CHECK(http2.get(base + "/customer/" + id).status == 200);
 }
 
+namespace {
+
+/// Checks that `r` is a TMF Error with `status` whose message contains
+/// `part`.
+void check_error(const response& r, int status, const std::string& part) {
+  INFO(r.status << " " << r.body);
+  REQUIRE(r.status == status);
+  auto err = json::parse(r.body, nullptr, false);
+  REQUIRE(err.is_object());
+  CHECK(err["@type"] == "Error");
+  CHECK(err["code"] == std::to_string(status));
+  CHECK(err["status"] == std::to_string(status));
+  CHECK(err["message"].get<std::string>().find(part) != std::string::npos);
+}
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (auto pos = text.find(part); pos != std::string::npos;
+       pos = text.find(part, pos + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a data folder removed under the running service makes writes "
+          "answer 503 while reads go on") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  service svc{data};
+  http_client http{svc.port()};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = http.post_json(base + "/customer",
+                            sample_customer("Gone " + std::to_string(i)));
+    REQUIRE(r.status == 201);
+    ids.push_back(json::parse(r.body)["id"]);
+  }
+  std::filesystem::remove_all(data);
+  const std::string why = "the data folder was removed or replaced";
+  check_error(http.post_json(base + "/customer", sample_customer("Lost")),
+              503, why);
+  auto target = base + "/customer/" + ids[0];
+  check_error(http.merge_patch(target, R"({"status":"active"})"), 503, why);
+  check_error(http.request("DELETE", base + "/customer/" + ids[1]), 503, why);
+  check_error(http.post_json(base + "/customer", sample_customer("Lost 2")),
+              503, "restart the service");
+  // Reads answer from the open file: the list scans LMDB.
+  auto list = http.get(base + "/customer");
+  CHECK(list.status == 200);
+  CHECK(list.header("x-total-count") == "2");
+  auto got = http.get(target);
+  REQUIRE(got.status == 200);
+  CHECK(json::parse(got.body)["status"] == "initialized");
+  REQUIRE(WIFEXITED(svc.stop(SIGTERM)));
+  CHECK(count_of(svc.log(), "data folder was removed or replaced") == 1);
+}
+
+TEST_CASE("a service at its file-size limit answers 507, loses no "
+          "acknowledged write and keeps serving reads") {
+  temp_dir dir;
+  auto data = dir.path() + "/data";
+  std::vector<std::string> stored;
+  {
+    service svc{data, {}, service_options{1ull << 20}};
+    http_client http{svc.port()};
+    int full = 0;
+    for (int i = 0; i < 200 && full == 0; ++i) {
+      auto body = json::parse(sample_customer("Big " + std::to_string(i)));
+      body["description"] = std::string(30000, 'x');
+      auto r = http.post_json(base + "/customer", body.dump());
+      if (r.status == 201) {
+        stored.push_back(json::parse(r.body)["id"]);
+        continue;
+      }
+      check_error(r, 507, "storage is full");
+      ++full;
+    }
+    REQUIRE(full == 1);
+    REQUIRE(stored.size() >= 5);
+    // The process is alive (no SIGXFSZ) and reads go on.
+    auto list = http.get(base + "/customer?limit=1");
+    CHECK((list.status == 200 || list.status == 206));
+    CHECK(list.header("x-total-count") == std::to_string(stored.size()));
+    for (const auto& id : stored)
+      CHECK(http.get(base + "/customer/" + id).status == 200);
+    REQUIRE(WIFEXITED(svc.stop(SIGTERM)));
+  }
+  // Without the limit: every acknowledged create is there, nothing else.
+  service svc{data};
+  http_client http{svc.port()};
+  CHECK(http.get(base + "/customer?limit=0").header("x-total-count")
+        == std::to_string(stored.size()));
+  for (const auto& id : stored)
+    CHECK(http.get(base + "/customer/" + id).status == 200);
+}
+
+TEST_CASE("a file-size limit below the store's first write stops start-up "
+          "with one line, not with SIGXFSZ") {
+  // A fresh store writes its two meta pages (8 KiB), then commits its
+  // tables from offset 8192: exactly at the limit, where the kernel sends
+  // SIGXFSZ unless it is ignored.
+  temp_dir dir;
+  std::string out;
+  auto code = run_tmf629d({"--config-file=" TMF_SOURCE_DIR "/config/test.ini",
+                           "--tmf.data-dir=" + dir.path() + "/data"},
+                          out, service_options{8192});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(only_line(out).find("tmf629d: data-dir ") == 0);
+  CHECK(out.find("mdb_txn_commit: File too large") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
 TEST_CASE("bad configuration stops start-up with one clear line") {
   temp_dir dir;
   auto data = "--tmf.data-dir=" + dir.path() + "/data";

@@ -62,6 +62,18 @@ int wait_bounded(pid_t pid, std::chrono::milliseconds limit) {
   }
 }
 
+/// Lowers the soft RLIMIT_FSIZE of this (child) process to `bytes`.
+void limit_file_size(uint64_t bytes) {
+  rlimit lim;
+  if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
+    _exit(126);
+  lim.rlim_cur = static_cast<rlim_t>(bytes);
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_cur > lim.rlim_max)
+    lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+    _exit(126);
+}
+
 } // namespace
 
 std::string service::base_path() {
@@ -69,7 +81,7 @@ std::string service::base_path() {
 }
 
 service::service(const std::string& data_dir, std::vector<std::string> args,
-                 std::vector<child_limit> limits) {
+                 service_options opts) {
   log_path_ = data_dir + ".log";
   std::vector<std::string> all{TMF629D_PATH,
                                "--config-file=" TMF_SOURCE_DIR
@@ -83,9 +95,10 @@ service::service(const std::string& data_dir, std::vector<std::string> args,
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    for (const auto& l : limits) {
-      rlimit rl{static_cast<rlim_t>(l.value), static_cast<rlim_t>(l.value)};
-      setrlimit(l.resource, &rl);
+    if (opts.max_descriptors > 0) {
+      rlimit rl{static_cast<rlim_t>(opts.max_descriptors),
+                static_cast<rlim_t>(opts.max_descriptors)};
+      setrlimit(RLIMIT_NOFILE, &rl);
     }
     dup2(out[1], STDOUT_FILENO);
     auto log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
@@ -93,6 +106,8 @@ service::service(const std::string& data_dir, std::vector<std::string> args,
     if (log_fd >= 0)
       dup2(log_fd, STDERR_FILENO);
     ::close(out[0]);
+    if (opts.file_size_limit > 0)
+      limit_file_size(opts.file_size_limit);
     auto argv = make_argv(all);
     execv(argv[0], argv.data());
     _exit(127);
@@ -149,7 +164,8 @@ std::string service::log() const {
   return read_file(log_path_);
 }
 
-int run_tmf629d(const std::vector<std::string>& args, std::string& output) {
+int run_tmf629d(const std::vector<std::string>& args, std::string& output,
+                service_options opts) {
   char tmpl[] = "/tmp/tmf629-run.XXXXXX";
   auto fd = mkstemp(tmpl);
   if (fd < 0)
@@ -160,6 +176,8 @@ int run_tmf629d(const std::vector<std::string>& args, std::string& output) {
   if (pid == 0) {
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
+    if (opts.file_size_limit > 0)
+      limit_file_size(opts.file_size_limit);
     auto argv = make_argv(all);
     execv(argv[0], argv.data());
     _exit(127);

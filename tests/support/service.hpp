@@ -5,6 +5,7 @@
 // folder, client and samples it is used with come along.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,22 +18,23 @@
 
 namespace tmf::test {
 
-/// A resource limit for the service process: `setrlimit(resource, value)`
-/// before exec (soft and hard).
-struct child_limit {
-  int resource;
-  uint64_t value;
+/// How the child process of a `service` is started besides its arguments.
+struct service_options {
+  /// The soft RLIMIT_FSIZE of the child in bytes (set after fork, before
+  /// exec; it also bounds its log file); 0 keeps the inherited limit.
+  uint64_t file_size_limit = 0;
+  /// RLIMIT_NOFILE of the child (soft and hard); 0 keeps the inherited one.
+  uint64_t max_descriptors = 0;
 };
 
 /// The tmf629d binary running as a child process with config/test.ini.
 class service {
 public:
-  /// Starts tmf629d with `--tmf.data-dir=<data_dir>` and `args` (and
-  /// `limits` set in the child), waits (at most 20 s) for its `listening
-  /// on` line. Throws std::runtime_error with its log when it does not come
-  /// up.
+  /// Starts tmf629d with `--tmf.data-dir=<data_dir>` and `args`, waits (at
+  /// most 20 s) for its `listening on` line. Throws std::runtime_error with
+  /// its log when it does not come up.
   service(const std::string& data_dir, std::vector<std::string> args = {},
-          std::vector<child_limit> limits = {});
+          service_options opts = {});
 
   /// Stops it with SIGKILL if it is still running.
   ~service();
@@ -66,7 +68,9 @@ private:
 };
 
 /// Runs tmf629d with `args` to completion (bounded to 20 s); returns the exit
-/// code and fills `output` with stdout and stderr together.
-int run_tmf629d(const std::vector<std::string>& args, std::string& output);
+/// code (-1 when it did not exit by itself, e.g. killed by a signal) and
+/// fills `output` with stdout and stderr together.
+int run_tmf629d(const std::vector<std::string>& args, std::string& output,
+                service_options opts = {});
 
 } // namespace tmf::test
