@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,11 +20,15 @@
 #include <sys/resource.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/config.hpp"
+#include "actors/cluster.hpp"
 #include "actors/log.hpp"
 #include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
@@ -77,6 +83,72 @@ void use_batch_scheduling() {
     tmf::log::warning(std::string{"cannot use SCHED_BATCH: "}
                       + std::strerror(errno) + "; continuing with normal "
                       "scheduling");
+}
+
+/// The cluster parts of this node.
+struct cluster_parts {
+  tmf::cluster_config cfg;
+  uint64_t incarnation = 0;
+  std::shared_ptr<tmf::cluster_routing> routing;
+  tmf::gateway_actor gateway;
+};
+
+/// Spawns the links to the peers; the router gets them as its routing.
+cluster_parts start_cluster_links(caf::actor_system& sys,
+                                  const tmf::settings& s) {
+  cluster_parts parts;
+  parts.cfg.members = *s.cluster;
+  parts.cfg.request_timeout = s.cluster_request_timeout;
+  parts.cfg.retry_period = s.cluster_retry_period;
+  parts.cfg.tls = s.cluster_tls;
+  parts.incarnation = tmf::make_incarnation();
+  auto routing = std::make_shared<tmf::cluster_routing>();
+  std::vector<std::string> names;
+  for (const auto& m : s.cluster->members)
+    names.push_back(m.name);
+  routing->table = std::make_shared<tmf::domain::shard_table>(names);
+  routing->self = static_cast<size_t>(
+    std::find(names.begin(), names.end(), s.cluster->self) - names.begin());
+  routing->own_shards = routing->table->shards_of(routing->self);
+  routing->max_window = s.cluster_max_window;
+  routing->links = tmf::spawn_links(sys, parts.cfg, parts.incarnation);
+  parts.routing = std::move(routing);
+  return parts;
+}
+
+/// Spawns and publishes this node's gateway on its CAF address, then lets
+/// the links dial. Returns one line on failure.
+std::string publish_gateway(caf::actor_system& sys, const tmf::settings& s,
+                            tmf::router_actor router, cluster_parts& parts) {
+  parts.gateway = tmf::spawn_gateway(sys, parts.cfg, parts.incarnation,
+                                     std::move(router), parts.routing->links);
+  const auto& self = s.cluster->members[parts.routing->self];
+  auto address = s.cluster_address.empty() ? self.host : s.cluster_address;
+  auto published
+    = s.cluster_tls
+        ? caf::openssl::publish(parts.gateway, self.port, address.c_str(),
+                                true)
+        : sys.middleman().publish(parts.gateway, self.port, address.c_str(),
+                                  true);
+  if (!published)
+    return "cluster: cannot publish on " + address + ":"
+           + std::to_string(self.port) + ": " + sys.render(published.error());
+  tmf::log::info("cluster: node " + self.name + " published on " + address
+                 + ":" + std::to_string(*published));
+  for (auto& link : parts.routing->links)
+    if (link)
+      caf::anon_send(link, tmf::start_atom_v,
+                     caf::actor_cast<caf::actor>(parts.gateway));
+  return {};
+}
+
+/// Stops the links and the gateway (pending forwarded requests fail).
+void stop_cluster(cluster_parts& parts) {
+  for (auto& link : parts.routing->links)
+    if (link)
+      caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+  if (parts.gateway)
+    caf::anon_send_exit(parts.gateway, caf::exit_reason::user_shutdown);
 }
 
 /// The query caps of the settings.
@@ -147,9 +219,11 @@ void print_help(const tmf::config& cfg) {
       "           (rows that do not parse, indexes that do not match);\n"
       "           exit 0: nothing, 2: problems found, 1: cannot read\n\n";
   for (const auto& opt : cfg.options()) {
-    if (opt.category() != "tmf")
+    if (opt.category() != "tmf" && opt.category() != "cluster")
       continue;
-    std::string name = "  --tmf.";
+    std::string name = "  --";
+    name.append(opt.category().data(), opt.category().size());
+    name += '.';
     name.append(opt.long_name().data(), opt.long_name().size());
     name += "=<";
     name.append(opt.type_name().data(), opt.type_name().size());
@@ -181,6 +255,18 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   hs.max_buffered_bytes = s.max_buffered_bytes;
   hs.limits = list_limits(s);
   hs.listener_log_size = s.listener_log_size;
+  if (s.cluster) {
+    hs.node_name = s.cluster->self;
+    auto table = std::make_shared<tmf::domain::shard_table>([&] {
+      std::vector<std::string> names;
+      for (const auto& m : s.cluster->members)
+        names.push_back(m.name);
+      return names;
+    }());
+    hs.owner_of = [table](std::string_view id) {
+      return table->names()[table->owner(tmf::domain::shard_of(id))];
+    };
+  }
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
   return hs;
@@ -261,6 +347,10 @@ int main(int argc, char** argv) {
   if (s.batch_scheduling)
     use_batch_scheduling(); // before any thread starts: they inherit it
 
+  if (s.cluster)
+    cfg.load<caf::io::middleman>();
+  if (s.cluster_tls)
+    cfg.load<caf::openssl::manager>();
   caf::actor_system sys{cfg};
   auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
   auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
@@ -276,9 +366,27 @@ int main(int argc, char** argv) {
   auto readers = rc.readers;
   readers.push_back(rc.loader);
   env.reset(); // the store actors own it now
+  std::optional<cluster_parts> cluster;
+  if (s.cluster) {
+    cluster = start_cluster_links(sys, s);
+    rc.cluster = cluster->routing;
+  }
   auto router = tmf::spawn_router(sys, std::move(rc));
+  if (cluster) {
+    if (auto msg = publish_gateway(sys, s, router, *cluster); !msg.empty()) {
+      stop_cluster(*cluster);
+      caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
+      for (auto& r : readers)
+        caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+      return fail(msg);
+    }
+  }
 
   auto stop_actors = [&] {
+    if (cluster)
+      stop_cluster(*cluster);
     {
       // The customers answer (or fail) their last requests, and the
       // notifier stores its positions, before the store goes away.

@@ -87,6 +87,29 @@ config::config() {
     .add(cpu_scheduling, "cpu-scheduling",
          "batch (threads woken by another do not preempt it: fewer context "
          "switches under load) or normal");
+  opt_group{custom_options_, "cluster"}
+    .add(cluster_self, "self", "this node's member name (empty: no cluster)")
+    .add(cluster_epoch, "epoch",
+         "the membership's epoch; bump it with every change of members")
+    .add(cluster_members, "members",
+         "every member as \"name=caf-host:port=http-url\" (a list)")
+    .add(cluster_address, "address",
+         "address the CAF port binds to (default: self's host)")
+    .add(cluster_max_window, "max-window",
+         "largest offset + limit of a list query in a cluster")
+    .add(cluster_retry_period, "retry-period",
+         "how often a down link is dialed again")
+    .add(cluster_request_timeout, "request-timeout",
+         "timeout of a forwarded request (0: tmf.request-timeout)")
+    .add(cluster_tls, "tls",
+         "TLS between nodes (caf_openssl: openssl.certificate, openssl.key, "
+         "openssl.cafile; peers verified on both sides)");
+  // CAF's remoting, used by a cluster: versioned peers only, and a hung or
+  // cut-off peer detected within the connection timeout.
+  set("middleman.app-identifiers",
+      std::vector<std::string>{"tmf629-proto-1"});
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -242,6 +265,35 @@ std::string config::validate_hub(settings& out) const {
   return {};
 }
 
+std::string config::validate_cluster(settings& out) const {
+  if (cluster_self.empty() && cluster_members.empty())
+    return {};
+  if (cluster_self.empty())
+    return "cluster.self: must name this node among cluster.members";
+  if (cluster_epoch < 1)
+    return "cluster.epoch: must be at least 1";
+  domain::membership m;
+  if (auto msg = domain::make_membership(cluster_self,
+                                         static_cast<uint64_t>(cluster_epoch),
+                                         cluster_members, m))
+    return "cluster.members: " + *msg;
+  if (m.members.size() < 2)
+    return "cluster.members: a cluster has at least two members";
+  if (cluster_max_window < 1 || cluster_max_window > 100000)
+    return "cluster.max-window: must be between 1 and 100000";
+  if (cluster_retry_period.count() <= 0)
+    return "cluster.retry-period: must be positive";
+  out.cluster = std::move(m);
+  out.cluster_address = cluster_address;
+  out.cluster_max_window = static_cast<uint64_t>(cluster_max_window);
+  out.cluster_retry_period = cluster_retry_period;
+  out.cluster_request_timeout = cluster_request_timeout.count() > 0
+                                  ? cluster_request_timeout
+                                  : request_timeout;
+  out.cluster_tls = cluster_tls;
+  return {};
+}
+
 std::string config::validate(settings& out) const {
   auto positive = [](caf::timespan x) { return x.count() > 0; };
   if (address.empty())
@@ -295,6 +347,8 @@ std::string config::validate(settings& out) const {
   if (auto msg = validate_caps(out); !msg.empty())
     return msg;
   if (auto msg = validate_hub(out); !msg.empty())
+    return msg;
+  if (auto msg = validate_cluster(out); !msg.empty())
     return msg;
   if (!positive(request_timeout))
     return "tmf.request-timeout: must be positive";
@@ -367,7 +421,13 @@ std::string describe(const settings& s) {
          + " log-level=" + log::to_string(static_cast<log::level>(s.log_level))
          + " request-log-level="
          + log::to_string(static_cast<log::level>(s.request_log_level))
-         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal");
+         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
+         + (s.cluster ? " cluster.self=" + s.cluster->self + " cluster.epoch="
+                          + std::to_string(s.cluster->epoch) + " members="
+                          + std::to_string(s.cluster->members.size())
+                          + " cluster.tls="
+                          + (s.cluster_tls ? "true" : "false")
+                      : std::string{" cluster=none"});
 }
 
 } // namespace tmf

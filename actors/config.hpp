@@ -6,10 +6,14 @@
 // and http/ receive plain values.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
+
+#include "domain/cluster_map.hpp"
 
 namespace tmf {
 
@@ -57,6 +61,13 @@ struct settings {
   int log_level = 1;         ///< tmf::log::level
   int request_log_level = 1; ///< level of the per-request lines
   bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
+  /// The `[cluster]` group; nothing for a single node.
+  std::optional<domain::membership> cluster;
+  std::string cluster_address;      ///< CAF bind address (default: self's)
+  uint64_t cluster_max_window = 1000;
+  caf::timespan cluster_retry_period{};
+  caf::timespan cluster_request_timeout{};
+  bool cluster_tls = false;
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -104,6 +115,14 @@ struct config : caf::actor_system_config {
   std::string log_level = "info";
   std::string request_log_level = "info";
   std::string cpu_scheduling = "batch";
+  std::string cluster_self;
+  int64_t cluster_epoch = 0;
+  std::vector<std::string> cluster_members;
+  std::string cluster_address;
+  int64_t cluster_max_window = 1000;
+  caf::timespan cluster_retry_period = std::chrono::milliseconds(500);
+  caf::timespan cluster_request_timeout{}; ///< 0: tmf.request-timeout
+  bool cluster_tls = false;
 
   config();
 
@@ -123,6 +142,9 @@ private:
 
   /// The event hub's keys (hub-...); part of `validate`.
   std::string validate_hub(settings& out) const;
+
+  /// The `[cluster]` group; part of `validate`.
+  std::string validate_cluster(settings& out) const;
 };
 
 /// Parses a byte size: a positive integer with an optional unit (B, KiB,

@@ -77,6 +77,16 @@ struct parked_event {
   std::string event;     ///< the outbox text
 };
 
+/// What two nodes tell each other before their link is up. Nodes link only
+/// when `epoch`, `digest` (domain::membership_digest) and `proto` agree.
+struct cluster_hello {
+  std::string member;       ///< the sender's name
+  uint64_t incarnation = 0; ///< random per process start
+  uint64_t epoch = 0;
+  uint64_t digest = 0;
+  uint32_t proto = 0;
+};
+
 /// How one delivery of an event to a callback ended (from the notifier's
 /// HTTP client thread to the notifier; local only).
 struct delivery_result {
@@ -153,6 +163,12 @@ typename Inspector::result_type inspect(Inspector& f, parked_event& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_hello& x) {
+  return f(caf::meta::type_name("tmf.cluster_hello.v1"), x.member,
+           x.incarnation, x.epoch, x.digest, x.proto);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery_result& x) {
   return f(caf::meta::type_name("tmf.delivery_result.v1"), x.tag, x.status,
            x.error, x.retry_after_ms, x.latency_us);
@@ -198,6 +214,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::parked_event))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::parked_event>))
   CAF_ADD_TYPE_ID(tmf, (tmf::delivery_result))
+  CAF_ADD_TYPE_ID(tmf, (tmf::cluster_hello))
   CAF_ADD_TYPE_ID(tmf, (tmf::notifier_write))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::notifier_write>))
   CAF_ADD_ATOM(tmf, tmf, create_atom, "create")
@@ -220,6 +237,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, delivered_atom, "delivered")
   CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
   CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
+  CAF_ADD_ATOM(tmf, tmf, hello_atom, "hello")
+  CAF_ADD_ATOM(tmf, tmf, local_atom, "local")
+  CAF_ADD_ATOM(tmf, tmf, probe_atom, "probe")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -230,6 +250,7 @@ static_assert(caf::has_type_id<tmf::parked_event>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::delivery_result>::value,
               "type ID block");
+static_assert(caf::has_type_id<tmf::cluster_hello>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block");
 
 namespace tmf {
@@ -349,7 +370,9 @@ using customer_actor = caf::typed_actor<
 /// - `retrieve_atom, id[, fields]`, `patch_atom, id, json, correlation_id`,
 ///   `erase_atom, id, correlation_id`: as the customer_actor messages, for
 ///   customer `id`.
-/// - `list_atom, query` -> a page from one of the store readers.
+/// - `list_atom, query` -> a page: from one of the store readers, or in a
+///   cluster merged from every node's part (offset + limit capped).
+/// - `list_atom, local_atom, query` -> the page of this node's shards only.
 /// - `idle_atom, id, handled`: a customer asked to passivate reports that it
 ///   has handled `handled` messages; the router passivates it when nothing
 ///   was forwarded to it since (no message in flight).
@@ -365,7 +388,48 @@ using router_actor = caf::typed_actor<
                   std::string>::with<customer_doc>,
   caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>>;
+
+/// A node's published gateway: what its peers may ask of it (cluster).
+/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
+///   membership agrees (errc::invalid otherwise); the dialer's gateway
+///   (its published actor, as `caf::actor`) becomes the way to reach it.
+/// - the single-customer messages of the router, for customers of shards
+///   this node owns (errc::unavailable "misrouted" otherwise), answered by
+///   the customer actor directly.
+/// - `list_atom, local_atom, query` -> this node's part of a list.
+using gateway_actor = caf::typed_actor<
+  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>,
+  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
+  caf::replies_to<patch_atom, std::string, std::string,
+                  std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>>;
+
+/// This node's link to one peer (cluster): forwards requests for the
+/// peer's shards to its gateway, failing every pending one with
+/// errc::unavailable as soon as the peer is down; keeps reconnecting.
+/// - the single-customer messages of the router and `list_atom,
+///   local_atom, query`: forwarded (errc::unavailable while down).
+/// - `start_atom, own_gateway`: begin (the lower-named member dials).
+/// - `hello_atom, hello, peer_gateway`: from this node's gateway, when the
+///   peer dialed us and its hello agreed.
+/// - `retry_atom`, `probe_atom, reachable`: internal (reconnecting).
+using link_actor = caf::typed_actor<
+  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
+  caf::replies_to<patch_atom, std::string, std::string,
+                  std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
+  caf::reacts_to<start_atom, caf::actor>,
+  caf::reacts_to<hello_atom, cluster_hello, caf::actor>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<probe_atom, bool>>;
 
 } // namespace tmf

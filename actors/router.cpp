@@ -106,6 +106,27 @@ customer_actor& owner(router_ptr self, const std::string& id) {
   return i->second.handle;
 }
 
+/// The link to the node that owns `id`'s shard, or nullptr when this node
+/// owns it (or there is no cluster).
+const link_actor* remote_owner(router_state& st, const std::string& id) {
+  if (!st.cfg.cluster)
+    return nullptr;
+  auto& c = *st.cfg.cluster;
+  auto owner = c.table->owner(domain::shard_of(id));
+  return owner == c.self ? nullptr : &c.links[owner];
+}
+
+/// A list query of this node's shards: point queries take the loader's
+/// lane, so they never wait behind a scan, which may hold a list reader
+/// until the request timeout.
+caf::delegated<list_page> local_list(router_ptr self, list_query q) {
+  auto& st = self->state;
+  if (st.cfg.loader && domain::is_point_query(q))
+    return self->delegate(st.cfg.loader, list_atom_v, std::move(q));
+  auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
+  return self->delegate(reader, list_atom_v, std::move(q));
+}
+
 /// How often the router looks for idle customers.
 caf::timespan sweep_interval(caf::timespan idle_timeout) {
   using namespace std::chrono;
@@ -167,8 +188,13 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
     [=](create_atom a, std::string& body, std::vector<std::string>& terms,
         std::string& correlation) -> caf::delegated<customer_doc> {
       auto& st = self->state;
-      // A single node owns every shard; a cluster picks one of its own.
-      auto shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
+      // A single node owns every shard; a cluster node one of its own.
+      uint16_t shard;
+      if (st.cfg.cluster)
+        shard = st.cfg.cluster->own_shards[st.shard_rng()
+                                           % st.cfg.cluster->own_shards.size()];
+      else
+        shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
       auto id = domain::make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
@@ -177,29 +203,46 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
     },
     [=](retrieve_atom a,
         const std::string& id) -> caf::delegated<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id);
       return self->delegate(owner(self, id), a);
     },
     [=](retrieve_atom a, const std::string& id,
         std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(fields));
       return self->delegate(owner(self, id), a, std::move(fields));
     },
     [=](patch_atom a, const std::string& id, std::string& patch,
         std::string& correlation) -> caf::delegated<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(patch),
+                              std::move(correlation));
       return self->delegate(owner(self, id), a, std::move(patch),
                             std::move(correlation));
     },
     [=](erase_atom a, const std::string& id,
         std::string& correlation) -> caf::delegated<bool> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(correlation));
       return self->delegate(owner(self, id), a, std::move(correlation));
     },
-    [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
-      // Point queries take the loader's lane: they never wait behind a
-      // scan, which may hold a list reader until the request timeout.
+    [=](list_atom a, list_query& q) -> caf::result<list_page> {
       auto& st = self->state;
-      if (st.cfg.loader && domain::is_point_query(q))
-        return self->delegate(st.cfg.loader, a, std::move(q));
-      auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
-      return self->delegate(reader, a, std::move(q));
+      if (!st.cfg.cluster)
+        return local_list(self, std::move(q));
+      // Every node's first offset + limit matches are merged: capped.
+      if (q.offset + q.limit > st.cfg.cluster->max_window)
+        return caf::make_error(
+          errc::invalid, "offset + limit: at most "
+                           + std::to_string(st.cfg.cluster->max_window)
+                           + " in a cluster (cluster-max-window)");
+      auto collector = spawn_list_collector(
+        self, caf::actor_cast<router_actor>(self), st.cfg.cluster->links);
+      return self->delegate(collector, a, std::move(q));
+    },
+    [=](list_atom, local_atom, list_query& q) {
+      return local_list(self, std::move(q));
     },
     [=](sweep_atom) { sweep(self); },
     [=](idle_atom, const std::string& id, uint64_t handled) {

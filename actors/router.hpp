@@ -5,11 +5,13 @@
 // customer actor on first use, delegates every request to it, and
 // passivates customers that report themselves idle with nothing in flight.
 
+#include <memory>
 #include <vector>
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/cluster.hpp"
 #include "actors/protocol.hpp"
 
 namespace tmf {
@@ -29,6 +31,9 @@ struct router_config {
   /// Above this many resident customer actors, the least recently used are
   /// asked to passivate (memory stays bounded under a stream of creates).
   size_t max_resident = 100000;
+  /// In a cluster: how to reach the owners of the other shards; unset for
+  /// a single node, which owns every shard.
+  std::shared_ptr<const cluster_routing> cluster;
 };
 
 /// Spawns the router. On exit it stops every customer actor it spawned.

@@ -35,10 +35,19 @@ std::string correlation_id(const exchange_ptr& ex) {
   return ex->request()->header().get_field_or("X-Correlation-ID", "");
 }
 
+/// In a cluster, `X-Served-By` naming the node that owns `id` (this node
+/// for a create); nothing on a single node.
+headers served_by(const exchange_ptr& ex, std::string_view id) {
+  const auto& cfg = ex->ctx().cfg;
+  if (cfg.node_name.empty())
+    return {};
+  return {{"X-Served-By", id.empty() ? cfg.node_name : cfg.owner_of(id)}};
+}
+
 /// Answers a customer document with `st`, its href spliced in.
 auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
   return [ex, base = std::move(base), st](customer_doc& doc) {
-    ex->reply(st, domain::with_href(base, doc.json));
+    ex->reply(st, domain::with_href(base, doc.json), served_by(ex, doc.id));
   };
 }
 
@@ -116,8 +125,9 @@ void create_customer(const exchange_ptr& ex, std::string_view) {
   exchange::ask(
     ex,
     [ex, base](customer_doc& doc) {
-      ex->reply(status::created, domain::with_href(base, doc.json),
-                {{"Location", base + doc.id}});
+      auto extra = served_by(ex, {});
+      extra.emplace_back("Location", base + doc.id);
+      ex->reply(status::created, domain::with_href(base, doc.json), extra);
     },
     create_atom_v, domain::canonical_text(ex->request()->body(), body),
     domain::index_terms(body), correlation_id(ex));
@@ -176,9 +186,10 @@ void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
   query_params params;
   if (auto err = read_query(*ex, params))
     return ex->fail(*err);
+  auto served = served_by(ex, *id);
   exchange::ask(
-    ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
-    std::move(*id), correlation_id(ex));
+    ex, [ex, served](bool) { ex->reply(status::no_content, {}, served); },
+    erase_atom_v, std::move(*id), correlation_id(ex));
 }
 
 } // namespace tmf::http

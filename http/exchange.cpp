@@ -1,5 +1,6 @@
 #include "http/exchange.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include <restinio/all.hpp>
@@ -71,6 +72,16 @@ void exchange::reply(status st, std::string body, const headers& extra) {
 
 void exchange::fail(status st, const std::string& message,
                     const headers& extra) {
+  if (st == status::service_unavailable
+      && std::none_of(extra.begin(), extra.end(), [](const auto& h) {
+           return h.first == "Retry-After";
+         })) {
+    // Every 503 passes: a node restarting, a shutdown, a full budget.
+    auto with_retry = extra;
+    with_retry.emplace_back("Retry-After", "1");
+    reply(st, error_body(st, message), with_retry);
+    return;
+  }
   reply(st, error_body(st, message), extra);
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,10 @@ struct server_settings {
   uint64_t max_buffered_bytes = 64ull << 20;
   domain::list_limits limits;       ///< paging and query caps
   size_t listener_log_size = 1000;  ///< events the listener keeps
+  /// In a cluster: this node's name and the owner of a customer id, named
+  /// in the X-Served-By header; empty: a single node, no header.
+  std::string node_name;
+  std::function<std::string(std::string_view)> owner_of;
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
 };

@@ -115,6 +115,10 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
       self->state.script->record("list " + std::to_string(q.filters.size()));
       return tmf::list_page{5, {doc_of(known).json, doc_of(silent).json}};
     },
+    [=](tmf::list_atom, tmf::local_atom,
+        const tmf::list_query&) -> caf::result<tmf::list_page> {
+      return tmf::list_page{};
+    },
     [=](tmf::idle_atom, const std::string&, uint64_t) {
       // nop
     },
