@@ -12,7 +12,7 @@ import urllib.parse
 
 from .common import log
 from .runner import Bench
-from .scenarios import ALL_SCENARIOS
+from .scenarios import ALL_SCENARIOS, DEFAULT_SCENARIOS, HUB_SCENARIOS
 
 DESCRIPTION = "Load-benchmark driver for a TMF629 Customer Management v4 server."
 
@@ -45,7 +45,8 @@ def is_loopback(host):
 def build_parser():
     p = argparse.ArgumentParser(description=DESCRIPTION)
     p.add_argument("--bin-dir", required=True,
-                   help="folder with ceiling_http, ceiling_lmdb, [micro_bench, tmf629d]")
+                   help="folder with ceiling_http, ceiling_lmdb, [event_sink, "
+                   "openloop, micro_bench, tmf629d]")
     p.add_argument("--service-bin", help="service binary (default BIN_DIR/tmf629d)")
     p.add_argument("--map-size", default="8GiB", help="service LMDB map size")
     p.add_argument("--config-file", help="service config (default config/tmf629d.ini if present)")
@@ -56,7 +57,12 @@ def build_parser():
     p.add_argument("--target-pid", type=int, help="pid of --target (for RSS/CPU)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --target")
-    p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    p.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS),
+                   help="comma list, run in the order %s; the event hub's "
+                   "scenarios (%s) only run when named, e.g. --scenarios "
+                   "create,%s" % (",".join(ALL_SCENARIOS),
+                                  ",".join(HUB_SCENARIOS),
+                                  ",".join(HUB_SCENARIOS)))
     p.add_argument("--connections", default="1,16,64,256")
     p.add_argument("--duration", type=parse_duration, default=3.0,
                    help="per slice, whole seconds (wrk), e.g. 3s")
@@ -86,6 +92,10 @@ def build_parser():
     p.add_argument("--lmdb-seconds", type=float, default=1.5,
                    help="seconds per LMDB ceiling batch size (run before each "
                    "create/patch/delete slice)")
+    p.add_argument("--hub-drain-timeout", type=float, default=60.0,
+                   help="after a hub slice wait at most this long for the "
+                   "event sink to receive every event of it (also stops when "
+                   "its count does not move for 10 s)")
     p.add_argument("--out", help="result folder (default bench/results/<UTC stamp>)")
     p.add_argument("--tmp-dir", help="parent of the temporary data folder")
     p.add_argument("--keep-tmp", action="store_true")
