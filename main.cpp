@@ -289,6 +289,7 @@ notifier_config(const tmf::settings& s, tmf::store_writer_actor writer,
   nc.max_retry = s.hub_max_retry;
   nc.retry_budget = s.hub_retry_budget;
   nc.stats_interval = s.hub_stats_interval;
+  nc.delivery_nice = s.batch_scheduling ? 10 : 0;
   nc.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
     s.hub_connect_timeout);
   nc.delivery_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(

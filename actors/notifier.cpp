@@ -581,6 +581,7 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
       opts.total_timeout = st.cfg.delivery_timeout;
       opts.max_connections = st.cfg.max_connections;
       opts.policy = st.cfg.policy;
+      opts.nice = st.cfg.delivery_nice;
       auto me = caf::actor_cast<notifier_actor>(self);
       st.http = std::make_unique<deliverer>(
         std::move(opts), [me](delivery_result r) {

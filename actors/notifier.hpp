@@ -54,6 +54,9 @@ struct notifier_config {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds delivery_timeout{10000};
   size_t max_connections = 64;
+  /// Niceness of the delivery thread, so deliveries yield the CPU to
+  /// requests (10 under cpu-scheduling=batch).
+  int delivery_nice = 0;
 };
 
 /// Spawns the notifier; it loads the stored subscriptions at once and
