@@ -29,6 +29,7 @@
 
 #include "actors/config.hpp"
 #include "actors/cluster.hpp"
+#include "actors/shard_mover.hpp"
 #include "actors/log.hpp"
 #include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
@@ -91,11 +92,13 @@ struct cluster_parts {
   uint64_t incarnation = 0;
   std::shared_ptr<tmf::cluster_routing> routing;
   tmf::gateway_actor gateway;
+  tmf::shard_mover_actor mover;
 };
 
 /// Spawns the links to the peers; the router gets them as its routing.
 cluster_parts start_cluster_links(caf::actor_system& sys,
-                                  const tmf::settings& s) {
+                                  const tmf::settings& s,
+                                  tmf::notifier_actor notifier) {
   cluster_parts parts;
   parts.cfg.members = *s.cluster;
   parts.cfg.request_timeout = s.cluster_request_timeout;
@@ -111,17 +114,37 @@ cluster_parts start_cluster_links(caf::actor_system& sys,
     std::find(names.begin(), names.end(), s.cluster->self) - names.begin());
   routing->own_shards = routing->table->shards_of(routing->self);
   routing->max_window = s.cluster_max_window;
-  routing->links = tmf::spawn_links(sys, parts.cfg, parts.incarnation);
+  routing->links = tmf::spawn_links(sys, parts.cfg, parts.incarnation,
+                                    notifier);
+  caf::anon_send(notifier, tmf::start_atom_v, routing->links);
   parts.routing = std::move(routing);
   return parts;
+}
+
+/// Spawns the shard mover, which takes over the shards this node owns but
+/// does not hold yet (and hands over the others).
+void start_shard_mover(caf::actor_system& sys, const tmf::settings& s,
+                       cluster_parts& parts, tmf::store_writer_actor writer,
+                       tmf::router_actor router,
+                       std::shared_ptr<tmf::persistence::environment> env) {
+  tmf::shard_mover_config mc;
+  mc.routing = parts.routing;
+  mc.writer = std::move(writer);
+  mc.router = std::move(router);
+  mc.env = std::move(env);
+  mc.retry_period = s.cluster_retry_period;
+  mc.request_timeout = s.cluster_request_timeout;
+  parts.mover = tmf::spawn_shard_mover(sys, std::move(mc));
 }
 
 /// Spawns and publishes this node's gateway on its CAF address, then lets
 /// the links dial. Returns one line on failure.
 std::string publish_gateway(caf::actor_system& sys, const tmf::settings& s,
-                            tmf::router_actor router, cluster_parts& parts) {
+                            tmf::gateway_targets targets,
+                            cluster_parts& parts) {
+  targets.mover = parts.mover;
   parts.gateway = tmf::spawn_gateway(sys, parts.cfg, parts.incarnation,
-                                     std::move(router), parts.routing->links);
+                                     std::move(targets), parts.routing->links);
   const auto& self = s.cluster->members[parts.routing->self];
   auto address = s.cluster_address.empty() ? self.host : s.cluster_address;
   auto published
@@ -149,6 +172,8 @@ void stop_cluster(cluster_parts& parts) {
       caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
   if (parts.gateway)
     caf::anon_send_exit(parts.gateway, caf::exit_reason::user_shutdown);
+  if (parts.mover)
+    caf::anon_send_exit(parts.mover, caf::exit_reason::user_shutdown);
 }
 
 /// The query caps of the settings.
@@ -366,15 +391,18 @@ int main(int argc, char** argv) {
   rc.max_resident = s.max_resident;
   auto readers = rc.readers;
   readers.push_back(rc.loader);
-  env.reset(); // the store actors own it now
   std::optional<cluster_parts> cluster;
   if (s.cluster) {
-    cluster = start_cluster_links(sys, s);
+    cluster = start_cluster_links(sys, s, notifier);
     rc.cluster = cluster->routing;
   }
   auto router = tmf::spawn_router(sys, std::move(rc));
+  if (cluster)
+    start_shard_mover(sys, s, *cluster, writer, router, env);
+  env.reset(); // the store actors own it now
   if (cluster) {
-    if (auto msg = publish_gateway(sys, s, router, *cluster); !msg.empty()) {
+    tmf::gateway_targets targets{router, readers.front(), {}, notifier};
+    if (auto msg = publish_gateway(sys, s, targets, *cluster); !msg.empty()) {
       stop_cluster(*cluster);
       caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);

@@ -89,6 +89,7 @@ struct link_state {
   cluster_hello hello;       ///< ours
   bool dialer = false;       ///< our name is the lower one
   caf::actor own_gateway;    ///< sent in our hello
+  notifier_actor notifier;   ///< whose subscriptions the peer gets
   gateway_actor gateway;     ///< the peer's, while up
   uint64_t peer_incarnation = 0;
   phase st = phase::down;
@@ -126,6 +127,19 @@ void link_up(link_ptr self, gateway_actor gw, uint64_t incarnation) {
   st.last_refusal.clear();
   self->monitor(st.gateway);
   log::info("cluster: link to " + st.peer.name + " up");
+  // The peer may have missed subscriptions stored or deleted here.
+  if (st.notifier)
+    self->request(st.notifier, st.cfg.request_timeout, sync_atom_v)
+      .then(
+        [=](hub_sync& sync) {
+          auto& st = self->state;
+          if (st.gateway)
+            self->send(st.gateway, sync_atom_v, std::move(sync));
+        },
+        [](const caf::error& err) {
+          log::warning("cluster: cannot read the hub to send it: "
+                       + caf::to_string(err));
+        });
 }
 
 void fail_pending(link_state& st, const std::string& why) {
@@ -225,9 +239,10 @@ caf::result<T> forward(link_ptr self, Ts... xs) {
 }
 
 link_actor::behavior_type link_impl(link_ptr self, cluster_config cfg,
-                                    domain::member peer,
-                                    uint64_t incarnation) {
+                                    domain::member peer, uint64_t incarnation,
+                                    notifier_actor notifier) {
   auto& st = self->state;
+  st.notifier = std::move(notifier);
   st.hello = own_hello(cfg, incarnation);
   st.dialer = cfg.members.self < peer.name;
   st.cfg = std::move(cfg);
@@ -263,6 +278,20 @@ link_actor::behavior_type link_impl(link_ptr self, cluster_config cfg,
     },
     [=](list_atom a, local_atom l, list_query& q) {
       return forward<list_page>(self, a, l, std::move(q));
+    },
+    [=](export_atom a, uint16_t shard, std::string& from) {
+      return forward<shard_chunk>(self, a, shard, std::move(from));
+    },
+    [=](held_atom a, std::vector<uint16_t>& shards) {
+      return forward<std::vector<uint16_t>>(self, a, std::move(shards));
+    },
+    [=](release_atom a, uint16_t shard) {
+      return forward<uint64_t>(self, a, shard);
+    },
+    [=](sync_atom a, hub_sync& sync) {
+      auto& st = self->state;
+      if (st.st == link_state::phase::up)
+        self->send(st.gateway, a, std::move(sync));
     },
     [=](start_atom, caf::actor& own_gateway) {
       self->state.own_gateway = std::move(own_gateway);
@@ -301,7 +330,7 @@ struct gateway_state {
   cluster_hello hello;
   domain::shard_table table{{}};
   size_t self_index = 0;
-  router_actor router;
+  gateway_targets targets;
   std::vector<link_actor> links;
   std::set<std::string> refused; ///< logged once
 };
@@ -320,7 +349,7 @@ std::optional<caf::error> misrouted(gateway_state& st, const std::string& id) {
 gateway_actor::behavior_type gateway_impl(gateway_ptr self,
                                           cluster_config cfg,
                                           uint64_t incarnation,
-                                          router_actor router,
+                                          gateway_targets targets,
                                           std::vector<link_actor> links) {
   auto& st = self->state;
   st.hello = own_hello(cfg, incarnation);
@@ -331,7 +360,7 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
   st.self_index = static_cast<size_t>(
     std::find(names.begin(), names.end(), cfg.members.self) - names.begin());
   st.cfg = std::move(cfg);
-  st.router = std::move(router);
+  st.targets = std::move(targets);
   st.links = std::move(links);
   return {
     [=](hello_atom, const cluster_hello& theirs,
@@ -355,31 +384,52 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
         const std::string& id) -> caf::result<customer_doc> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
-      return self->delegate(self->state.router, a, id);
+      return self->delegate(self->state.targets.router, a, id);
     },
     [=](retrieve_atom a, const std::string& id,
         std::vector<std::string>& fields) -> caf::result<customer_doc> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
-      return self->delegate(self->state.router, a, id, std::move(fields));
+      return self->delegate(self->state.targets.router, a, id, std::move(fields));
     },
     [=](patch_atom a, const std::string& id, std::string& patch,
         std::string& correlation) -> caf::result<customer_doc> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
-      return self->delegate(self->state.router, a, id, std::move(patch),
+      return self->delegate(self->state.targets.router, a, id, std::move(patch),
                             std::move(correlation));
     },
     [=](erase_atom a, const std::string& id,
         std::string& correlation) -> caf::result<bool> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
-      return self->delegate(self->state.router, a, id,
+      return self->delegate(self->state.targets.router, a, id,
                             std::move(correlation));
     },
     [=](list_atom a, local_atom l,
         list_query& q) -> caf::delegated<list_page> {
-      return self->delegate(self->state.router, a, l, std::move(q));
+      return self->delegate(self->state.targets.router, a, l, std::move(q));
+    },
+    [=](export_atom a, uint16_t shard,
+        std::string& from) -> caf::result<shard_chunk> {
+      auto& st = self->state;
+      if (shard >= domain::shard_count
+          || st.table.owner(shard) == st.self_index)
+        return caf::make_error(errc::invalid,
+                               "shard " + std::to_string(shard)
+                                 + " is not for export from node "
+                                 + st.hello.member);
+      return self->delegate(st.targets.reader, a, shard, std::move(from));
+    },
+    [=](held_atom a, std::vector<uint16_t>& shards)
+      -> caf::delegated<std::vector<uint16_t>> {
+      return self->delegate(self->state.targets.mover, a, std::move(shards));
+    },
+    [=](release_atom a, uint16_t shard) -> caf::delegated<uint64_t> {
+      return self->delegate(self->state.targets.mover, a, shard);
+    },
+    [=](sync_atom a, hub_sync& sync) {
+      self->send(self->state.targets.notifier, a, std::move(sync));
     },
   };
 }
@@ -499,19 +549,20 @@ cluster_hello own_hello(const cluster_config& cfg, uint64_t incarnation) {
 
 std::vector<link_actor> spawn_links(caf::actor_system& sys,
                                     const cluster_config& cfg,
-                                    uint64_t incarnation) {
+                                    uint64_t incarnation,
+                                    notifier_actor notifier) {
   std::vector<link_actor> links;
   for (const auto& m : cfg.members.members)
     links.push_back(m.name == cfg.members.self
                       ? link_actor{}
-                      : sys.spawn(link_impl, cfg, m, incarnation));
+                      : sys.spawn(link_impl, cfg, m, incarnation, notifier));
   return links;
 }
 
 gateway_actor spawn_gateway(caf::actor_system& sys, const cluster_config& cfg,
-                            uint64_t incarnation, router_actor router,
+                            uint64_t incarnation, gateway_targets targets,
                             std::vector<link_actor> links) {
-  return sys.spawn(gateway_impl, cfg, incarnation, std::move(router),
+  return sys.spawn(gateway_impl, cfg, incarnation, std::move(targets),
                    std::move(links));
 }
 

@@ -26,7 +26,7 @@ namespace tmf {
 
 /// The wire protocol of links and gateways; a node refuses peers of
 /// another version (and CAF refuses other `middleman.app-identifiers`).
-constexpr uint32_t cluster_proto = 1;
+constexpr uint32_t cluster_proto = 2;
 
 struct cluster_config {
   domain::membership members;
@@ -56,13 +56,23 @@ uint64_t make_incarnation();
 cluster_hello own_hello(const cluster_config& cfg, uint64_t incarnation);
 
 /// Spawns one link per peer (by member index; an empty handle for self).
+/// Each sends the peer `notifier`'s subscriptions whenever it comes up.
 std::vector<link_actor> spawn_links(caf::actor_system& sys,
                                     const cluster_config& cfg,
-                                    uint64_t incarnation);
+                                    uint64_t incarnation,
+                                    notifier_actor notifier);
 
-/// Spawns the gateway in front of `router`.
+/// Who answers what a gateway is asked.
+struct gateway_targets {
+  router_actor router;       ///< customers and list parts
+  store_reader_actor reader; ///< exports of shards
+  shard_mover_actor mover;   ///< held and release
+  notifier_actor notifier;   ///< hub subscriptions
+};
+
+/// Spawns the gateway in front of this node's actors.
 gateway_actor spawn_gateway(caf::actor_system& sys, const cluster_config& cfg,
-                            uint64_t incarnation, router_actor router,
+                            uint64_t incarnation, gateway_targets targets,
                             std::vector<link_actor> links);
 
 /// One cluster list query being gathered.

@@ -107,7 +107,7 @@ config::config() {
   // CAF's remoting, used by a cluster: versioned peers only, and a hung or
   // cut-off peer detected within the connection timeout.
   set("middleman.app-identifiers",
-      std::vector<std::string>{"tmf629-proto-1"});
+      std::vector<std::string>{"tmf629-proto-2"});
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
   // One scheduler worker with the `sharing` policy: on small machines

@@ -87,6 +87,26 @@ struct cluster_hello {
   uint32_t proto = 0;
 };
 
+/// A piece of one shard on its way to a node that now owns it (growing
+/// the cluster): rows in key order from the node that held them.
+struct shard_chunk {
+  uint16_t shard = 0;
+  std::vector<customer_doc> rows;
+  /// The key to ask for next; empty: this was the shard's last chunk.
+  std::string next;
+  /// With the last chunk: the pending outbox values
+  /// (domain::outbox_value) of the shard's customers, in outbox order.
+  std::vector<std::string> events;
+};
+
+/// The hub subscriptions a node knows of (replicated to every node of a
+/// cluster): the live ones and the ids of deleted ones (tombstones, so a
+/// node that missed a delete does not bring the subscription back).
+struct hub_sync {
+  std::vector<hub_record> live;
+  std::vector<std::string> deleted;
+};
+
 /// How one delivery of an event to a callback ended (from the notifier's
 /// HTTP client thread to the notifier; local only).
 struct delivery_result {
@@ -102,11 +122,13 @@ struct delivery_result {
 struct notifier_write {
   enum kind_t : uint8_t {
     subscribe,   ///< store subscription `sub` (`text`: its record)
-    unsubscribe, ///< drop `sub`, its cursor and its parked events
+    unsubscribe, ///< drop `sub`, its cursor and its parked events; keep
+                 ///< a tombstone (`text`: when, ms since the epoch)
     advance,     ///< `sub` has handled every event up to `seq`
     park,        ///< park event `seq` for `sub` (`text`: parked record)
     unpark,      ///< drop parked event `seq` of `sub`
     trim,        ///< drop outbox events up to `seq`
+    forget,      ///< drop the tombstone of deleted subscription `sub`
   };
   uint8_t kind = subscribe;
   std::string sub;
@@ -169,6 +191,17 @@ typename Inspector::result_type inspect(Inspector& f, cluster_hello& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_chunk& x) {
+  return f(caf::meta::type_name("tmf.shard_chunk.v1"), x.shard, x.rows,
+           x.next, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hub_sync& x) {
+  return f(caf::meta::type_name("tmf.hub_sync.v1"), x.live, x.deleted);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery_result& x) {
   return f(caf::meta::type_name("tmf.delivery_result.v1"), x.tag, x.status,
            x.error, x.retry_after_ms, x.latency_us);
@@ -217,6 +250,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::cluster_hello))
   CAF_ADD_TYPE_ID(tmf, (tmf::notifier_write))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::notifier_write>))
+  CAF_ADD_TYPE_ID(tmf, (tmf::shard_chunk))
+  CAF_ADD_TYPE_ID(tmf, (tmf::hub_sync))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::customer_doc>))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<uint16_t>))
   CAF_ADD_ATOM(tmf, tmf, create_atom, "create")
   CAF_ADD_ATOM(tmf, tmf, retrieve_atom, "retrieve")
   CAF_ADD_ATOM(tmf, tmf, patch_atom, "patch")
@@ -240,6 +277,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, hello_atom, "hello")
   CAF_ADD_ATOM(tmf, tmf, local_atom, "local")
   CAF_ADD_ATOM(tmf, tmf, probe_atom, "probe")
+  CAF_ADD_ATOM(tmf, tmf, export_atom, "export")
+  CAF_ADD_ATOM(tmf, tmf, import_atom, "import")
+  CAF_ADD_ATOM(tmf, tmf, release_atom, "release")
+  CAF_ADD_ATOM(tmf, tmf, held_atom, "held")
+  CAF_ADD_ATOM(tmf, tmf, sync_atom, "sync")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -251,9 +293,71 @@ static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::delivery_result>::value,
               "type ID block");
 static_assert(caf::has_type_id<tmf::cluster_hello>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::shard_chunk>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::hub_sync>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block");
 
 namespace tmf {
+
+/// A node's published gateway: what its peers may ask of it (cluster).
+/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
+///   membership agrees (errc::invalid otherwise); the dialer's gateway
+///   (its published actor, as `caf::actor`) becomes the way to reach it.
+/// - the single-customer messages of the router, for customers of shards
+///   this node owns (errc::unavailable "misrouted" otherwise), answered by
+///   the customer actor directly.
+/// - `list_atom, local_atom, query` -> this node's part of a list.
+/// - `export_atom, shard, from` -> a chunk of this node's rows of `shard`
+///   from key `from` (empty: the first), for the shard's new owner.
+/// - `held_atom, shards` -> those of `shards` this node holds (has taken
+///   over completely).
+/// - `release_atom, shard` -> how many rows this node dropped: the asking
+///   node now holds `shard` (errc::invalid if this node owns it).
+/// - `sync_atom, hub_sync`: the hub subscriptions of the sender, to merge.
+using gateway_actor = caf::typed_actor<
+  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>,
+  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
+  caf::replies_to<patch_atom, std::string, std::string,
+                  std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
+  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>,
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
+    std::vector<uint16_t>>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::reacts_to<sync_atom, hub_sync>>;
+
+/// This node's link to one peer (cluster): forwards requests for the
+/// peer's shards to its gateway, failing every pending one with
+/// errc::unavailable as soon as the peer is down; keeps reconnecting.
+/// - the single-customer messages of the router, `list_atom, local_atom,
+///   query` and the shard messages of the gateway: forwarded
+///   (errc::unavailable while down).
+/// - `sync_atom, hub_sync`: sent on to the peer when up (dropped while
+///   down: the link sends the whole hub when it comes up).
+/// - `start_atom, own_gateway`: begin (the lower-named member dials).
+/// - `hello_atom, hello, peer_gateway`: from this node's gateway, when the
+///   peer dialed us and its hello agreed.
+/// - `retry_atom`, `probe_atom, reachable`: internal (reconnecting).
+using link_actor = caf::typed_actor<
+  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
+  caf::replies_to<patch_atom, std::string, std::string,
+                  std::string>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
+  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>,
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
+    std::vector<uint16_t>>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::reacts_to<sync_atom, hub_sync>,
+  caf::reacts_to<start_atom, caf::actor>,
+  caf::reacts_to<hello_atom, cluster_hello, caf::actor>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<probe_atom, bool>>;
 
 /// The notifier: keeps the hub subscriptions and delivers the events of
 /// the outbox to them (actors/notifier.hpp).
@@ -269,6 +373,14 @@ namespace tmf {
 /// - `delivered_atom, result`: from the notifier's HTTP client thread.
 /// - `retry_atom, tag`, `flush_atom`, `sweep_atom`: internal timers (a
 ///   retry, storing positions, the periodic statistics line).
+/// Cluster: every node holds every subscription.
+/// - `start_atom, links`: the links to the peers, told of every
+///   subscription stored or deleted here.
+/// - `sync_atom` -> every subscription and tombstone (for a peer whose
+///   link just came up).
+/// - `sync_atom, hub_sync`: a peer's subscriptions: the unknown ones are
+///   stored (starting after this node's last committed event), the
+///   deleted ones deleted.
 using notifier_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, std::string>::with<hub_record>,
   caf::replies_to<hub_atom>::with<std::vector<hub_record>>,
@@ -281,7 +393,10 @@ using notifier_actor = caf::typed_actor<
   caf::reacts_to<delivered_atom, delivery_result>,
   caf::reacts_to<retry_atom, uint64_t>,
   caf::reacts_to<flush_atom>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<start_atom, std::vector<link_actor>>,
+  caf::replies_to<sync_atom>::with<hub_sync>,
+  caf::reacts_to<sync_atom, hub_sync>>;
 
 } // namespace tmf
 
@@ -289,6 +404,7 @@ using notifier_actor = caf::typed_actor<
 // atoms their interfaces use.
 CAF_BEGIN_TYPE_ID_BLOCK(tmf_handles, caf::id_block::tmf::end)
   CAF_ADD_TYPE_ID(tmf_handles, (tmf::notifier_actor))
+  CAF_ADD_TYPE_ID(tmf_handles, (std::vector<tmf::link_actor>))
 CAF_END_TYPE_ID_BLOCK(tmf_handles)
 
 static_assert(caf::has_type_id<tmf::notifier_actor>::value, "type ID block");
@@ -317,12 +433,25 @@ void add_message_types(Config& cfg) {
 ///   cursors, parked events, unsubscriptions, outbox trimming).
 /// - `start_atom, notifier`: the notifier to tell about committed events.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
+/// Shards moving between nodes (cluster):
+/// - `import_atom, chunk` -> rows stored: the chunk's rows with their
+///   versions and index entries (idempotent).
+/// - `held_atom, shard, events` -> true once this node holds `shard`
+///   (stored mark) and `events` (outbox values) are in its outbox.
+/// - `release_atom, shard` -> rows dropped: the shard's rows, their index
+///   entries and outbox events, and its held mark, in one transaction.
+/// - `held_atom, shards` -> true once `shards` are marked held (the first
+///   start of a node in a cluster).
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
   caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
   caf::reacts_to<start_atom, notifier_actor>,
-  caf::reacts_to<flush_atom>>;
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<import_atom, shard_chunk>::with<uint64_t>,
+  caf::replies_to<held_atom, uint16_t, std::vector<std::string>>::with<bool>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<bool>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
 /// - `load_atom, id` -> the stored customer; errc::not_found if absent,
@@ -330,9 +459,12 @@ using store_writer_actor = caf::typed_actor<
 /// - `list_atom, query` -> one page and the total match count;
 ///   errc::store_failed when any read of the query failed (never a short
 ///   page), sec::request_timeout once nobody waits for the answer.
+/// - `export_atom, shard, from` -> the next chunk of the shard's rows (at
+///   most about 1 MiB), with its pending outbox events when it is the last.
 using store_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string>::with<customer_doc>,
-  caf::replies_to<list_atom, list_query>::with<list_page>>;
+  caf::replies_to<list_atom, list_query>::with<list_page>,
+  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>>;
 
 /// One customer (a "virtual actor" spawned by the router on first use). It
 /// serialises every operation on its customer and answers only after the
@@ -378,6 +510,10 @@ using customer_actor = caf::typed_actor<
 ///   was forwarded to it since (no message in flight).
 /// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
 ///   to passivate.
+/// - `held_atom, waiting, leaving` (cluster, from the shard mover): the
+///   shards this node owns but has not taken over yet (their requests
+///   answer 503) and how many shards it still holds for other owners
+///   (while either is not empty, its part of a list answers 503).
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>,
                   std::string>::with<customer_doc>,
@@ -390,46 +526,23 @@ using router_actor = caf::typed_actor<
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<held_atom, std::vector<uint16_t>, uint64_t>>;
 
-/// A node's published gateway: what its peers may ask of it (cluster).
-/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
-///   membership agrees (errc::invalid otherwise); the dialer's gateway
-///   (its published actor, as `caf::actor`) becomes the way to reach it.
-/// - the single-customer messages of the router, for customers of shards
-///   this node owns (errc::unavailable "misrouted" otherwise), answered by
-///   the customer actor directly.
-/// - `list_atom, local_atom, query` -> this node's part of a list.
-using gateway_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>,
-  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
-  caf::replies_to<retrieve_atom, std::string,
-                  std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
-  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>>;
+} // namespace tmf
 
-/// This node's link to one peer (cluster): forwards requests for the
-/// peer's shards to its gateway, failing every pending one with
-/// errc::unavailable as soon as the peer is down; keeps reconnecting.
-/// - the single-customer messages of the router and `list_atom,
-///   local_atom, query`: forwarded (errc::unavailable while down).
-/// - `start_atom, own_gateway`: begin (the lower-named member dials).
-/// - `hello_atom, hello, peer_gateway`: from this node's gateway, when the
-///   peer dialed us and its hello agreed.
-/// - `retry_atom`, `probe_atom, reachable`: internal (reconnecting).
-using link_actor = caf::typed_actor<
-  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
-  caf::replies_to<retrieve_atom, std::string,
-                  std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
-  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
-  caf::reacts_to<start_atom, caf::actor>,
-  caf::reacts_to<hello_atom, cluster_hello, caf::actor>,
-  caf::reacts_to<retry_atom>,
-  caf::reacts_to<probe_atom, bool>>;
+namespace tmf {
+
+/// The shard mover of a cluster node (actors/shard_mover.hpp): takes over
+/// the shards this node owns but does not hold yet, and hands over those
+/// it holds for other owners.
+/// - `held_atom, shards` -> those of `shards` this node holds.
+/// - `release_atom, shard` -> rows dropped: a peer holds `shard` now.
+/// - `retry_atom`: internal timer.
+using shard_mover_actor = caf::typed_actor<
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
+    std::vector<uint16_t>>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::reacts_to<retry_atom>>;
 
 } // namespace tmf

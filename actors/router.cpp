@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <list>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -43,6 +44,11 @@ struct router_state {
   std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
   size_t next_reader = 0;
   std::minstd_rand shard_rng{std::random_device{}()};
+  /// Cluster: owned shards not taken over yet (their requests answer 503)
+  /// and the owned ones that are, to create in.
+  std::vector<bool> waiting;
+  std::vector<uint16_t> ready_shards;
+  uint64_t leaving = 0; ///< shards held here for other owners
 };
 
 using router_ptr = router_actor::stateful_pointer<router_state>;
@@ -116,11 +122,31 @@ const link_actor* remote_owner(router_state& st, const std::string& id) {
   return owner == c.self ? nullptr : &c.links[owner];
 }
 
+/// The error for a customer of an owned shard this node has not taken over
+/// yet, if `id` is one.
+std::optional<caf::error> moving_here(router_state& st,
+                                      const std::string& id) {
+  if (st.waiting.empty() || !st.waiting[domain::shard_of(id) %
+                                        domain::shard_count])
+    return std::nullopt;
+  return caf::make_error(errc::unavailable,
+                         "customer " + id
+                           + " is moving to this node (the cluster grew); "
+                             "retry");
+}
+
 /// A list query of this node's shards: point queries take the loader's
 /// lane, so they never wait behind a scan, which may hold a list reader
-/// until the request timeout.
-caf::delegated<list_page> local_list(router_ptr self, list_query q) {
+/// until the request timeout. While shards move, a part would miss rows
+/// or count them twice: it is refused.
+caf::result<list_page> local_list(router_ptr self, list_query q) {
   auto& st = self->state;
+  if (st.leaving > 0
+      || std::find(st.waiting.begin(), st.waiting.end(), true)
+           != st.waiting.end())
+    return caf::make_error(errc::unavailable,
+                           std::string{"shards are moving between the "
+                                       "cluster's nodes; retry"});
   if (st.cfg.loader && domain::is_point_query(q))
     return self->delegate(st.cfg.loader, list_atom_v, std::move(q));
   auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
@@ -165,6 +191,12 @@ void sweep(router_ptr self) {
 
 router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   self->state.cfg = std::move(cfg);
+  if (self->state.cfg.cluster) {
+    // Until the shard mover reports, every owned shard counts as waiting.
+    self->state.waiting.assign(domain::shard_count, false);
+    for (auto s : self->state.cfg.cluster->own_shards)
+      self->state.waiting[s] = true;
+  }
   // One timer for all customers: a timeout per customer would be re-armed
   // on the clock thread for every message it handles.
   self->delayed_send(self, sweep_interval(self->state.cfg.idle_timeout),
@@ -186,15 +218,19 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   });
   return {
     [=](create_atom a, std::string& body, std::vector<std::string>& terms,
-        std::string& correlation) -> caf::delegated<customer_doc> {
+        std::string& correlation) -> caf::result<customer_doc> {
       auto& st = self->state;
       // A single node owns every shard; a cluster node one of its own.
       uint16_t shard;
-      if (st.cfg.cluster)
-        shard = st.cfg.cluster->own_shards[st.shard_rng()
-                                           % st.cfg.cluster->own_shards.size()];
-      else
+      if (st.cfg.cluster) {
+        if (st.ready_shards.empty())
+          return caf::make_error(errc::unavailable,
+                                 std::string{"this node is taking over its "
+                                             "shards; retry"});
+        shard = st.ready_shards[st.shard_rng() % st.ready_shards.size()];
+      } else {
         shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
+      }
       auto id = domain::make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
@@ -202,29 +238,37 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
                             std::move(correlation));
     },
     [=](retrieve_atom a,
-        const std::string& id) -> caf::delegated<customer_doc> {
+        const std::string& id) -> caf::result<customer_doc> {
       if (auto* link = remote_owner(self->state, id))
         return self->delegate(*link, a, id);
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a);
     },
     [=](retrieve_atom a, const std::string& id,
-        std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
+        std::vector<std::string>& fields) -> caf::result<customer_doc> {
       if (auto* link = remote_owner(self->state, id))
         return self->delegate(*link, a, id, std::move(fields));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(fields));
     },
     [=](patch_atom a, const std::string& id, std::string& patch,
-        std::string& correlation) -> caf::delegated<customer_doc> {
+        std::string& correlation) -> caf::result<customer_doc> {
       if (auto* link = remote_owner(self->state, id))
         return self->delegate(*link, a, id, std::move(patch),
                               std::move(correlation));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(patch),
                             std::move(correlation));
     },
     [=](erase_atom a, const std::string& id,
-        std::string& correlation) -> caf::delegated<bool> {
+        std::string& correlation) -> caf::result<bool> {
       if (auto* link = remote_owner(self->state, id))
         return self->delegate(*link, a, id, std::move(correlation));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(correlation));
     },
     [=](list_atom a, list_query& q) -> caf::result<list_page> {
@@ -245,6 +289,19 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       return local_list(self, std::move(q));
     },
     [=](sweep_atom) { sweep(self); },
+    [=](held_atom, const std::vector<uint16_t>& waiting, uint64_t leaving) {
+      auto& st = self->state;
+      if (!st.cfg.cluster)
+        return;
+      st.waiting.assign(domain::shard_count, false);
+      for (auto s : waiting)
+        st.waiting[s % domain::shard_count] = true;
+      st.ready_shards.clear();
+      for (auto s : st.cfg.cluster->own_shards)
+        if (!st.waiting[s])
+          st.ready_shards.push_back(s);
+      st.leaving = leaving;
+    },
     [=](idle_atom, const std::string& id, uint64_t handled) {
       auto& st = self->state;
       auto i = st.customers.find(id);

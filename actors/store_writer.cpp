@@ -1,6 +1,7 @@
 #include "actors/store.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/log.hpp"
+#include "domain/cluster_map.hpp"
+#include "domain/customer_id.hpp"
+#include "domain/customer_index.hpp"
 #include "domain/hub.hpp"
 #include "persistence/lmdb_store.hpp"
 
@@ -130,7 +134,11 @@ void append_notifier_ops(store_writer_state& st,
         drop(db::write_op::erase_below, db::table::outbox,
              db::seq_key(w.seq + 1));
         break;
+      case notifier_write::forget:
+        drop(db::write_op::discard, db::table::hub_deleted, w.sub);
+        break;
       case notifier_write::unsubscribe:
+        put(db::table::hub_deleted, w.sub, std::move(w.text));
         drop(db::write_op::discard, db::table::hubs, w.sub);
         drop(db::write_op::discard, db::table::cursors, w.sub);
         drop(db::write_op::erase_prefix, db::table::parked, w.sub + '\0');
@@ -259,6 +267,153 @@ caf::result<uint64_t> subscribe(writer_ptr self, const std::string& id,
   return st.last_seq;
 }
 
+// -- shards moving between nodes -------------------------------------------
+//
+// Each of these runs in transactions of its own, after the pending batch.
+
+/// Applies `ops` alone; the error when the transaction failed.
+std::optional<caf::error> apply_alone(writer_ptr self,
+                                      std::vector<db::write_op>& ops) {
+  commit(self);
+  auto& st = self->state;
+  std::vector<db::write_result> results;
+  std::string detail;
+  auto status = st.env->apply(ops, results, detail);
+  if (status != db::status::ok) {
+    log_failure(st, status, detail);
+    return to_error(status, detail);
+  }
+  for (const auto& res : results)
+    if (res.st != db::status::ok)
+      return to_error(res.st, "a row of a moving shard: "
+                                + std::string{db::to_string(res.st)});
+  return std::nullopt;
+}
+
+/// Stores the rows of a chunk from the shard's previous holder, with their
+/// versions and index entries (again, when a move is resumed).
+caf::result<uint64_t> import_chunk(writer_ptr self, shard_chunk& chunk) {
+  auto prefix = domain::shard_prefix(chunk.shard);
+  std::vector<db::write_op> ops;
+  for (auto& row : chunk.rows) {
+    if (row.id.compare(0, prefix.size(), prefix) != 0 || row.version == 0)
+      return caf::make_error(errc::invalid, "row " + row.id
+                                              + " does not belong to shard "
+                                              + std::to_string(chunk.shard));
+    auto keys = domain::index_keys(domain::index_terms_of_text(row.json),
+                                   row.id);
+    ops.push_back(db::write_op{db::write_op::restore, db::table::customers,
+                               row.id, std::move(row.json), row.version});
+    for (auto& key : keys)
+      ops.push_back(db::write_op{db::write_op::put,
+                                 db::table::customer_index, std::move(key),
+                                 {}, 0, true});
+  }
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  return static_cast<uint64_t>(chunk.rows.size());
+}
+
+/// Marks `shard` held and appends the pending events of its customers that
+/// came with it to the outbox (they are delivered from here on).
+caf::result<bool> mark_held(writer_ptr self, uint16_t shard,
+                            std::vector<std::string>& events) {
+  auto& st = self->state;
+  std::vector<db::write_op> ops;
+  auto seq = st.last_seq;
+  if (st.subscriptions > 0)
+    for (auto& event : events)
+      ops.push_back(db::write_op{db::write_op::put, db::table::outbox,
+                                 db::seq_key(++seq), std::move(event), 0});
+  ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                             domain::held_shard_key(shard), "1", 0});
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  if (seq != st.last_seq) {
+    st.last_seq = seq;
+    if (st.notifier)
+      self->send(st.notifier, outbox_atom_v, st.last_seq);
+  }
+  return true;
+}
+
+/// Rows deleted per transaction while releasing a shard.
+constexpr size_t release_rows_per_txn = 4096;
+
+/// Drops this node's rows of `shard`, their index entries, the shard's
+/// pending events and its held mark: a peer holds the shard now. Large
+/// shards go in several transactions; the mark goes with the last, so a
+/// crash in between leaves the shard held here, and released again later.
+caf::result<uint64_t> release_shard(writer_ptr self, uint16_t shard) {
+  auto& st = self->state;
+  auto prefix = domain::shard_prefix(shard);
+  uint64_t dropped = 0;
+  for (;;) {
+    std::vector<db::write_op> ops;
+    size_t rows = 0;
+    {
+      auto txn = st.env->read();
+      auto res = txn.scan(db::table::customers, prefix,
+                          [&](const db::record_view& rec) {
+        if (rec.key.compare(0, prefix.size(), prefix) != 0
+            || rows == release_rows_per_txn)
+          return false;
+        ++rows;
+        ops.push_back(db::write_op{db::write_op::discard,
+                                   db::table::customers,
+                                   std::string{rec.key}, {}, 0});
+        for (auto& key : domain::index_keys(
+               domain::index_terms_of_text(rec.json), rec.key))
+          ops.push_back(db::write_op{db::write_op::discard,
+                                     db::table::customer_index,
+                                     std::move(key), {}, 0});
+        return true;
+      });
+      if (res.failed())
+        return caf::make_error(errc::store_failed,
+                               "storage failure while releasing shard "
+                                 + std::to_string(shard) + ": " + res.error);
+      if (rows < release_rows_per_txn) {
+        res = txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
+          std::string_view customer, text;
+          if (domain::split_outbox_value(rec.json, customer, text)
+              && customer.compare(0, prefix.size(), prefix) == 0)
+            ops.push_back(db::write_op{db::write_op::discard,
+                                       db::table::outbox,
+                                       std::string{rec.key}, {}, 0});
+          return true;
+        });
+        if (res.failed())
+          return caf::make_error(errc::store_failed,
+                                 "storage failure while releasing shard "
+                                   + std::to_string(shard) + ": "
+                                   + res.error);
+        ops.push_back(db::write_op{db::write_op::discard, db::table::meta,
+                                   domain::held_shard_key(shard), {}, 0});
+      }
+    }
+    if (auto err = apply_alone(self, ops))
+      return std::move(*err);
+    dropped += rows;
+    if (rows < release_rows_per_txn)
+      return dropped;
+  }
+}
+
+/// The first start of a node in a cluster: marks `shards` held.
+caf::result<bool> mark_all_held(writer_ptr self,
+                                const std::vector<uint16_t>& shards) {
+  std::vector<db::write_op> ops;
+  for (auto shard : shards)
+    ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                               domain::held_shard_key(shard), "1", 0});
+  ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                             std::string{domain::held_marks_key}, "1", 0});
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  return true;
+}
+
 store_writer_actor::behavior_type
 store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
                   size_t max_batch) {
@@ -299,6 +454,16 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
     [=](flush_atom) {
       self->state.flush_queued = false;
       commit(self);
+    },
+    [=](import_atom, shard_chunk& chunk) {
+      return import_chunk(self, chunk);
+    },
+    [=](held_atom, uint16_t shard, std::vector<std::string>& events) {
+      return mark_held(self, shard, events);
+    },
+    [=](release_atom, uint16_t shard) { return release_shard(self, shard); },
+    [=](held_atom, const std::vector<uint16_t>& shards) {
+      return mark_all_held(self, shards);
     },
   };
 }

@@ -148,4 +148,23 @@ std::vector<uint16_t> shard_table::shards_of(size_t member) const {
   return out;
 }
 
+std::string held_shard_key(uint16_t shard) {
+  auto prefix = shard_prefix(shard); // "1a7-"
+  return std::string{held_shard_prefix} + prefix.substr(0, 3);
+}
+
+std::optional<uint16_t> held_shard_of(std::string_view key) noexcept {
+  if (key.size() != held_shard_prefix.size() + 3
+      || key.substr(0, held_shard_prefix.size()) != held_shard_prefix)
+    return std::nullopt;
+  auto hex = key.substr(held_shard_prefix.size());
+  for (auto c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return std::nullopt;
+  auto shard = shard_of(hex);
+  if (shard >= shard_count)
+    return std::nullopt;
+  return shard;
+}
+
 } // namespace tmf::domain

@@ -70,4 +70,23 @@ private:
 /// member with the highest score.
 uint64_t rendezvous_score(uint16_t shard, std::string_view name) noexcept;
 
+// -- which shards a node holds -------------------------------------------------
+//
+// A node holds a shard once it has every row of it: the rows it created
+// itself, or those it took over from the nodes that held the shard before
+// the membership changed. The marks are meta entries of its store.
+
+/// The meta key marking `shard` as held, `held-shard/1a7`.
+std::string held_shard_key(uint16_t shard);
+
+/// What every held mark starts with.
+constexpr std::string_view held_shard_prefix = "held-shard/";
+
+/// The shard of a held mark; nothing when `key` is not one.
+std::optional<uint16_t> held_shard_of(std::string_view key) noexcept;
+
+/// The meta key present once a node's held marks were first written (a
+/// node without it has never been part of a cluster).
+constexpr std::string_view held_marks_key = "held-shards-marked";
+
 } // namespace tmf::domain

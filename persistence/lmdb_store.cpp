@@ -37,10 +37,11 @@ namespace {
 
 // -- constants ----------------------------------------------------------------
 
-constexpr size_t table_count = 7;
+constexpr size_t table_count = 8;
 
 constexpr std::array<const char*, table_count> table_names = {
-  "customers", "meta", "index", "outbox", "hubs", "cursors", "parked",
+  "customers", "meta",    "index",  "outbox",
+  "hubs",      "cursors", "parked", "hub_deleted",
 };
 
 /// Tables from `outbox` on came with the event hub: a folder written by an
@@ -600,6 +601,13 @@ struct batch {
     return {status::ok, 0};
   }
 
+  write_result restore(const write_op& op, MDB_val& key) const {
+    if (!is_versioned(op.tbl) || op.expected_version == 0)
+      return {status::failed, 0};
+    store(op.tbl, key, op.value, op.expected_version, 0);
+    return {status::ok, op.expected_version};
+  }
+
   write_result discard(const write_op& op, MDB_val& key) const {
     erase(op.tbl, key);
     return {status::ok, 0};
@@ -662,6 +670,8 @@ struct batch {
         return insert(op, key);
       case write_op::put:
         return put(op, key);
+      case write_op::restore:
+        return restore(op, key);
       case write_op::discard:
         return discard(op, key);
       case write_op::erase_below:

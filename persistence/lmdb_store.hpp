@@ -68,6 +68,7 @@ enum class table : uint8_t {
   hubs,    ///< key: subscription id; value: the subscription.
   cursors, ///< key: subscription id; value: seq_key(handled up to).
   parked,  ///< key: subscription id \0 seq_key(position); value: event.
+  hub_deleted, ///< key: id of a deleted subscription; value: when (ms).
 };
 
 /// A stored value together with its version (1 for a fresh insert, +1 per
@@ -113,12 +114,16 @@ struct write_op {
     discard, ///< Removed if it exists.
     erase_below,  ///< Removes every key less than `key`.
     erase_prefix, ///< Removes every key that starts with `key`.
+    /// Stored with version `expected_version` (> 0) whether or not the key
+    /// exists: a row moving from another node keeps its version.
+    restore,
   };
   kind_t kind = insert;
   table tbl = table::customers;
   std::string key;
   std::string value;             ///< Bytes to store (insert/replace).
-  uint64_t expected_version = 0; ///< replace/erase: 0 = do not check.
+  uint64_t expected_version = 0; ///< replace/erase: 0 = do not check;
+                                 ///< restore: the version to store.
   /// A dependent op (an index entry of a customer row) is applied only when
   /// the nearest preceding op that is not dependent succeeded; otherwise it
   /// is skipped and reports that op's status.

@@ -72,3 +72,21 @@ TEST_CASE("adding a member moves about 1/(N+1) of the shards, all to it") {
   CHECK(moved > 1024 / 4 - 60);
   CHECK(moved < 1024 / 4 + 60);
 }
+
+TEST_CASE("held marks name their shard and nothing else reads as one") {
+  using namespace tmf::domain;
+  for (uint16_t shard : {0, 9, 0x1a7, 1023}) {
+    auto key = held_shard_key(shard);
+    CHECK(key.rfind(held_shard_prefix, 0) == 0);
+    REQUIRE(held_shard_of(key));
+    CHECK(*held_shard_of(key) == shard);
+  }
+  CHECK(held_shard_key(0x1a7) == "held-shard/1a7");
+  CHECK_FALSE(held_shard_of("held-shard/"));
+  CHECK_FALSE(held_shard_of("held-shard/1a"));
+  CHECK_FALSE(held_shard_of("held-shard/1a77"));
+  CHECK_FALSE(held_shard_of("held-shard/xyz"));
+  CHECK_FALSE(held_shard_of("held-shard/400")); // shard 1024
+  CHECK_FALSE(held_shard_of(held_marks_key));
+  CHECK_FALSE(held_shard_of("schema-version"));
+}

@@ -46,6 +46,10 @@ scripted_reader(tmf::store_reader_actor::pointer self) {
     [=](tmf::list_atom, tmf::list_query&) -> caf::result<tmf::list_page> {
       return tmf::list_page{};
     },
+    [=](tmf::export_atom, uint16_t,
+        const std::string&) -> caf::result<tmf::shard_chunk> {
+      return caf::make_error(errc::invalid, std::string{"not scripted"});
+    },
   };
 }
 

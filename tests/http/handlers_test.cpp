@@ -125,6 +125,9 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     [=](tmf::sweep_atom) {
       // nop
     },
+    [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {
+      // nop
+    },
   };
 }
 
@@ -167,6 +170,9 @@ tmf::notifier_actor::behavior_type stub_notifier() {
     [=](tmf::retry_atom, uint64_t) {},
     [=](tmf::flush_atom) {},
     [=](tmf::sweep_atom) {},
+    [=](tmf::start_atom, const std::vector<tmf::link_actor>&) {},
+    [=](tmf::sync_atom) { return tmf::hub_sync{}; },
+    [=](tmf::sync_atom, const tmf::hub_sync&) {},
   };
 }
 
