@@ -290,6 +290,13 @@ std::string config::validate_cluster(settings& out) const {
   out.cluster_request_timeout = cluster_request_timeout.count() > 0
                                   ? cluster_request_timeout
                                   : request_timeout;
+  // Without certificates caf_openssl falls back to anonymous ciphers.
+  if (cluster_tls
+      && (openssl_certificate.empty() || openssl_key.empty()
+          || (openssl_cafile.empty() && openssl_capath.empty())))
+    return "cluster.tls: needs openssl.certificate, openssl.key and "
+           "openssl.cafile (or openssl.capath): without them the nodes "
+           "would talk over unauthenticated ciphers";
   out.cluster_tls = cluster_tls;
   return {};
 }

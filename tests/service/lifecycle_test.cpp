@@ -263,6 +263,13 @@ TEST_CASE("bad configuration stops start-up with one clear line") {
     {{"--tmf.data-dir=/proc/version/data"}, "/proc/version/data"},
     {{data, "--tmf.port=abc"}, "tmf.port"},
     {{data, "--tmf.cpu-scheduling=fifo"}, "tmf.cpu-scheduling"},
+    {{data, "--cluster.self=n3", "--cluster.epoch=1",
+      "--cluster.members=[\"n1=127.0.0.1:1=http://x\",\"n2=127.0.0.1:2=http://y\"]"},
+     "cluster.members"},
+    {{data, "--cluster.self=n1", "--cluster.epoch=1",
+      "--cluster.members=[\"n1=127.0.0.1:1=http://x\",\"n2=127.0.0.1:2=http://y\"]",
+      "--cluster.tls=true"},
+     "cluster.tls"},
   };
   for (auto& c : cases) {
     std::string out;
