@@ -86,8 +86,7 @@ void check_asked(const json& value, path_t& at,
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto [line, document] = tmf::fuzz::split_line(tmf::fuzz::as_text(data,
-                                                                   size));
+  auto [line, document] = tmf::fuzz::split_line(tmf::fuzz::as_text(data, size));
   auto fields = split(line, ',');
   json doc;
   std::string error;

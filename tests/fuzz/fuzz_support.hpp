@@ -19,13 +19,13 @@
 #include <nlohmann/json.hpp>
 
 /// Aborts, naming the condition, when an invariant does not hold.
-#define TMF_FUZZ_CHECK(condition)                                             \
-  do {                                                                        \
-    if (!(condition)) {                                                       \
-      std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__,       \
-                   __LINE__, #condition);                                     \
-      std::abort();                                                           \
-    }                                                                         \
+#define TMF_FUZZ_CHECK(condition)                                              \
+  do {                                                                         \
+    if (!(condition)) {                                                        \
+      std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__,        \
+                   __LINE__, #condition);                                      \
+      std::abort();                                                            \
+    }                                                                          \
   } while (false)
 
 namespace tmf::fuzz {

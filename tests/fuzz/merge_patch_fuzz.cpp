@@ -24,8 +24,8 @@ using json = nlohmann::json;
 using namespace tmf::domain;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto [line, patch_text] = tmf::fuzz::split_line(tmf::fuzz::as_text(data,
-                                                                     size));
+  auto [line, patch_text]
+    = tmf::fuzz::split_line(tmf::fuzz::as_text(data, size));
   json doc;
   json patch;
   std::string error;

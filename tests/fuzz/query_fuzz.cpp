@@ -35,8 +35,8 @@ bool has_param(const params_t& params, const std::string& name) {
 /// A name of `fields` or `sort`: not empty, within the path cap, trimmed.
 bool well_formed(const std::string& path, const list_limits& limits) {
   return !path.empty() && path.size() <= limits.max_path_length
-         && path.front() != ' ' && path.front() != '\t'
-         && path.back() != ' ' && path.back() != '\t';
+         && path.front() != ' ' && path.front() != '\t' && path.back() != ' '
+         && path.back() != '\t';
 }
 
 void check_fields(const std::vector<std::string>& fields,
@@ -68,9 +68,8 @@ void check_request(const params_t& params, const list_request& req,
   TMF_FUZZ_CHECK(q.limit <= limits.max_limit);
   if (!has_param(params, "limit"))
     TMF_FUZZ_CHECK(q.limit == limits.default_limit);
-  TMF_FUZZ_CHECK(req.paged
-                 == (has_param(params, "offset")
-                     || has_param(params, "limit")));
+  TMF_FUZZ_CHECK(
+    req.paged == (has_param(params, "offset") || has_param(params, "limit")));
 }
 
 } // namespace
