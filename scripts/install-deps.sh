@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing tmf629d needs on Debian 12:
-# the -dev packages (apt-get) and Node.js/npm for the conformance kit's
-# newman (run-ctk.sh installs newman itself from npm). Installs only what is
-# missing; as root, or through sudo.
+# the -dev packages (apt-get), clang with its sanitizer and libFuzzer
+# runtimes and llvm-symbolizer (the sanitizer build of scripts/test.sh),
+# and Node.js/npm for the conformance kit's newman (run-ctk.sh installs
+# newman itself from npm). Installs only what is missing; as root, or
+# through sudo.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librestinio-dev libasio-dev libfmt-dev libhttp-parser-dev
-  liblmdb-dev nlohmann-json3-dev catch2 libbenchmark-dev
+  liblmdb-dev nlohmann-json3-dev libre2-dev catch2 libbenchmark-dev
+  clang libclang-rt-14-dev llvm python3
   wrk gnuplot-nox curl procps
 )
 missing=()

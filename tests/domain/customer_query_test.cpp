@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -322,4 +323,16 @@ TEST_CASE("text_prefilter rejects texts without any wanted string value") {
   CHECK(text_prefilter{{{"seats", filter_op::eq, {"17"}}}}.may_match(text));
   CHECK(text_prefilter{{{"flag", filter_op::eq, {"false"}}}}.may_match(text));
   CHECK(text_prefilter{{{"x", filter_op::eq, {"null"}}}}.may_match(text));
+}
+
+// Found by the fuzz targets: an empty view may hold a null pointer, and
+// passing it to memmem is undefined behaviour (the sanitizer build stops).
+TEST_CASE("text_prefilter takes an empty text") {
+  using tmf::domain::text_prefilter;
+  std::string_view none;
+  REQUIRE(none.data() == nullptr);
+  CHECK_FALSE(
+    text_prefilter{{{"name", filter_op::eq, {"Moon"}}}}.may_match(none));
+  CHECK(text_prefilter{{}}.may_match(none));
+  CHECK(text_prefilter{{{"seats", filter_op::gt, {"1"}}}}.may_match(none));
 }
