@@ -555,7 +555,8 @@ std::vector<std::string> mark_every_row(const std::string& data,
   REQUIRE(env);
   std::vector<std::string> ids;
   std::vector<write_op> ops;
-  env->read().scan(table::customers, {}, [&](const record_view& rec) {
+  auto scanned = env->read().scan(table::customers, {},
+                                  [&](const record_view& rec) {
     auto doc = json::parse(rec.json);
     doc["description"] = mark;
     ids.emplace_back(rec.key);
@@ -563,6 +564,7 @@ std::vector<std::string> mark_every_row(const std::string& data,
                    tmf::domain::id_first_text(doc), 0, false});
     return true;
   });
+  REQUIRE_FALSE(scanned.failed());
   std::vector<write_result> results;
   REQUIRE(env->apply(ops, results, error) == status::ok);
   for (const auto& r : results)
