@@ -87,6 +87,7 @@ config::config() {
     .add(cpu_scheduling, "cpu-scheduling",
          "batch (threads woken by another do not preempt it: fewer context "
          "switches under load) or normal");
+  ops.add_to(custom_options_);
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -320,7 +321,7 @@ std::string config::validate(settings& out) const {
     return "tmf.cpu-scheduling: '" + cpu_scheduling
            + "' is not one of batch, normal";
   out.batch_scheduling = cpu_scheduling == "batch";
-  return {};
+  return ops.validate(out.ops);
 }
 
 std::string describe(const settings& s) {
@@ -367,7 +368,8 @@ std::string describe(const settings& s) {
          + " log-level=" + log::to_string(static_cast<log::level>(s.log_level))
          + " request-log-level="
          + log::to_string(static_cast<log::level>(s.request_log_level))
-         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal");
+         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
+         + " " + describe(s.ops);
 }
 
 } // namespace tmf

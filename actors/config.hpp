@@ -11,6 +11,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/ops_config.hpp"
+
 namespace tmf {
 
 /// Validated settings, in the units the code uses.
@@ -57,6 +59,7 @@ struct settings {
   int log_level = 1;         ///< tmf::log::level
   int request_log_level = 1; ///< level of the per-request lines
   bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
+  ops_settings ops; ///< health, metrics, logs, auth, rate limits, TLS
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -104,6 +107,7 @@ struct config : caf::actor_system_config {
   std::string log_level = "info";
   std::string request_log_level = "info";
   std::string cpu_scheduling = "batch";
+  ops_keys ops; ///< the operations keys (actors/ops_config.hpp)
 
   config();
 

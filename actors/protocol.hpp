@@ -220,6 +220,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, delivered_atom, "delivered")
   CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
   CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
+  CAF_ADD_ATOM(tmf, tmf, probe_atom, "probe")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -248,6 +249,8 @@ namespace tmf {
 /// - `delivered_atom, result`: from the notifier's HTTP client thread.
 /// - `retry_atom, tag`, `flush_atom`, `sweep_atom`: internal timers (a
 ///   retry, storing positions, the periodic statistics line).
+/// - `probe_atom` -> the backlog: events the furthest-behind subscription
+///   has yet to handle (readiness, http/health.cpp).
 using notifier_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, std::string>::with<hub_record>,
   caf::replies_to<hub_atom>::with<std::vector<hub_record>>,
@@ -260,7 +263,8 @@ using notifier_actor = caf::typed_actor<
   caf::reacts_to<delivered_atom, delivery_result>,
   caf::reacts_to<retry_atom, uint64_t>,
   caf::reacts_to<flush_atom>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 } // namespace tmf
 
@@ -296,12 +300,16 @@ void add_message_types(Config& cfg) {
 ///   cursors, parked events, unsubscriptions, outbox trimming).
 /// - `start_atom, notifier`: the notifier to tell about committed events.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
+/// - `probe_atom` -> "" when a write could commit now (a write transaction
+///   begins and the data file is still in place), else why not
+///   (readiness, http/health.cpp). Answered after the writes before it.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
   caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
   caf::reacts_to<start_atom, notifier_actor>,
-  caf::reacts_to<flush_atom>>;
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<probe_atom>::with<std::string>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
 /// - `load_atom, id` -> the stored customer; errc::not_found if absent,
@@ -355,6 +363,8 @@ using customer_actor = caf::typed_actor<
 ///   was forwarded to it since (no message in flight).
 /// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
 ///   to passivate.
+/// - `probe_atom` -> the number of resident customer actors (readiness:
+///   the router and the scheduler answer).
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>,
                   std::string>::with<customer_doc>,
@@ -366,6 +376,7 @@ using router_actor = caf::typed_actor<
   caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 } // namespace tmf

@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 
 namespace tmf {
@@ -29,6 +30,8 @@ struct router_config {
   /// Above this many resident customer actors, the least recently used are
   /// asked to passivate (memory stays bounded under a stream of creates).
   size_t max_resident = 100000;
+  /// Resident customers and passivations are recorded here.
+  actor_metrics metrics;
 };
 
 /// Spawns the router. On exit it stops every customer actor it spawned.

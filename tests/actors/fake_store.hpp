@@ -201,6 +201,7 @@ inline store_writer_actor::behavior_type fake_writer_impl(
       for (auto& [w, rp] : held)
         fake_answer(rp, *self->state.db, w);
     },
+    [=](probe_atom) { return std::string{}; },
   };
 }
 

@@ -121,6 +121,7 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     [=](tmf::sweep_atom) {
       // nop
     },
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 
@@ -163,6 +164,7 @@ tmf::notifier_actor::behavior_type stub_notifier() {
     [=](tmf::retry_atom, uint64_t) {},
     [=](tmf::flush_atom) {},
     [=](tmf::sweep_atom) {},
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 
