@@ -13,20 +13,34 @@ std::atomic<int> threshold{static_cast<int>(level::info)};
 std::atomic<bool> json_lines{false};
 std::mutex out_mtx;
 
-/// `2026-11-27T00:48:01.123456Z`
+/// `2026-11-27T00:48:01.123456Z`. The date and time up to the second are
+/// formatted once per second and thread; only the microseconds per call.
 std::string timestamp() {
   using namespace std::chrono;
+  thread_local std::time_t last_secs = -1;
+  thread_local char prefix[64];
   auto now = system_clock::now();
   auto secs = system_clock::to_time_t(now);
   auto micros = duration_cast<microseconds>(now.time_since_epoch()).count()
                 % 1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<long>(micros));
-  return stamp;
+  if (secs != last_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::snprintf(prefix, sizeof(prefix), "%04d-%02d-%02dT%02d:%02d:%02d.",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec);
+    last_secs = secs;
+  }
+  std::string out;
+  out.reserve(28);
+  out += prefix;
+  char digits[8] = "000000Z";
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  out += digits;
+  return out;
 }
 
 const char* json_level(level lvl) noexcept {
