@@ -5,8 +5,11 @@
 #include <cctype>
 #include <ctime>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <jwt.h>
 #include <nlohmann/json.hpp>
@@ -326,10 +329,26 @@ bool base64url_decode(std::string_view in, std::string& out) {
   return bits < 6; // a lone trailing character is malformed
 }
 
+/// What a verified JWT grants, kept so that the next request with the
+/// same token skips the signature and the parsing.
+struct verified_token {
+  std::vector<std::string> scopes;
+  std::string principal;
+  double exp = 0;
+  bool has_nbf = false;
+  double nbf = 0;
+};
+
 struct authenticator::impl {
+  /// Verified tokens kept at most; when full the cache starts over.
+  static constexpr size_t cache_capacity = 10000;
+
   auth_settings cfg;
   std::vector<api_key> keys;
   std::vector<jwt_key> jwt_keys;
+  mutable std::mutex cache_mtx;
+  /// SHA-256 of a token -> what it grants.
+  mutable std::unordered_map<std::string, verified_token> cache;
 
   auth_result check_key(std::string_view presented, bool write) const {
     auto hash = sha256(presented);
@@ -374,7 +393,47 @@ struct authenticator::impl {
     return match;
   }
 
+  /// Checks the time claims of a verified token against the clock.
+  std::optional<auth_result> check_times(const verified_token& t) const {
+    auto now = static_cast<double>(std::time(nullptr));
+    auto leeway = static_cast<double>(cfg.leeway.count());
+    if (now > t.exp + leeway)
+      return invalid("the token has expired");
+    if (t.has_nbf && now + leeway < t.nbf)
+      return invalid("the token is not valid yet (nbf)");
+    return std::nullopt;
+  }
+
+  /// Verifies `token` once: the signature and every claim; a token seen
+  /// before (same bytes, same SHA-256) only has its times checked again.
   auth_result check_jwt(std::string_view token, bool write) const {
+    auto digest = sha256(token);
+    std::string key(reinterpret_cast<const char*>(digest.data()),
+                    digest.size());
+    std::optional<verified_token> hit;
+    {
+      std::lock_guard<std::mutex> guard{cache_mtx};
+      if (auto i = cache.find(key); i != cache.end())
+        hit = i->second;
+    }
+    if (!hit) {
+      verified_token fresh;
+      if (auto err = verify_jwt(token, fresh))
+        return std::move(*err);
+      std::lock_guard<std::mutex> guard{cache_mtx};
+      if (cache.size() >= cache_capacity)
+        cache.clear(); // bounded: start over rather than grow
+      hit = cache.emplace(std::move(key), std::move(fresh)).first->second;
+    }
+    if (auto err = check_times(*hit))
+      return std::move(*err);
+    return authorize(hit->scopes, hit->principal, write);
+  }
+
+  /// Verifies the signature and the claims of `token` and fills `out`;
+  /// returns the refusal when it does not pass.
+  std::optional<auth_result> verify_jwt(std::string_view token,
+                                        verified_token& out) const {
     auto dot = token.find('.');
     std::string head_text;
     if (dot == std::string_view::npos
@@ -402,17 +461,19 @@ struct authenticator::impl {
                          : json{};
     if (!claims.is_object())
       return invalid("the token's claims are not a JSON object");
-    auto now = static_cast<double>(std::time(nullptr));
-    auto leeway = static_cast<double>(cfg.leeway.count());
     auto exp = claims.find("exp");
     if (exp == claims.end() || !exp->is_number())
       return invalid("the token has no exp claim");
-    if (now > exp->get<double>() + leeway)
-      return invalid("the token has expired");
+    out.exp = exp->get<double>();
     auto nbf = claims.find("nbf");
-    if (nbf != claims.end()
-        && (!nbf->is_number() || now + leeway < nbf->get<double>()))
-      return invalid("the token is not valid yet (nbf)");
+    if (nbf != claims.end()) {
+      if (!nbf->is_number())
+        return invalid("the token's nbf claim is not a number");
+      out.has_nbf = true;
+      out.nbf = nbf->get<double>();
+    }
+    if (auto err = check_times(out))
+      return err;
     if (!cfg.issuer.empty() && claims.value("iss", "") != cfg.issuer)
       return invalid("the token's issuer is not accepted");
     if (!cfg.audience.empty()) {
@@ -441,7 +502,9 @@ struct authenticator::impl {
     auto sub = claims.value("sub", "");
     if (sub.size() > 256)
       sub.resize(256);
-    return authorize(scopes, "sub:" + sub, write);
+    out.scopes = std::move(scopes);
+    out.principal = "sub:" + sub;
+    return std::nullopt;
   }
 };
 

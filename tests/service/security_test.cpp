@@ -444,3 +444,20 @@ TEST_CASE("without authentication the rate limit is per address") {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   CHECK(http.get(base + "/customer").status == 200);
 }
+
+TEST_CASE("a token verified before still expires on time") {
+  temp_dir dir;
+  auto secret_file = dir.path() + "/secret";
+  write_file(secret_file, secret);
+  service svc{dir.path() + "/data",
+              {"--tmf.auth=on", "--tmf.auth-jwt-secret-file=" + secret_file,
+               "--tmf.auth-jwt-leeway=0s"}};
+  http_client http{svc.port()};
+  auto token = sign(JWT_ALG_HS256, secret, claims("customer.read", 2));
+  CHECK(get_with(http, base + "/customer", bearer(token)).status == 200);
+  CHECK(get_with(http, base + "/customer", bearer(token)).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+  auto r = get_with(http, base + "/customer", bearer(token));
+  check_error(r, 401);
+  CHECK(json::parse(r.body)["message"] == "the token has expired");
+}
