@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev librestinio-dev libasio-dev libfmt-dev libhttp-parser-dev
   liblmdb-dev nlohmann-json3-dev catch2 libbenchmark-dev
-  prometheus-cpp-dev libjwt-dev libssl-dev lmdb-utils dpkg-dev
+  prometheus-cpp-dev libjwt-dev libssl-dev lmdb-utils dpkg-dev file
   wrk gnuplot-nox curl procps
 )
 missing=()
