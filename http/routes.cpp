@@ -102,6 +102,8 @@ void dispatch(const exchange_ptr& ex) {
       if (!matches(entry.path, rest, param))
         continue;
       ex->set_route(entry.path);
+      if (!admit(ex))
+        return;
       for (const auto& m : entry.methods)
         if (m.method == header.method())
           return m.handler(ex, param);
@@ -112,6 +114,8 @@ void dispatch(const exchange_ptr& ex) {
                       {{"Allow", std::string{entry.allow}}});
     }
   }
+  if (!admit(ex))
+    return;
   ex->fail(status::not_found, "no resource at " + std::string{path});
 }
 
@@ -128,8 +132,6 @@ restinio::request_handling_status_t route(const std::shared_ptr<context>& ctx,
              "the service is shutting down; retry", {{"Retry-After", "1"}});
     return restinio::request_accepted();
   }
-  if (!admit(ex))
-    return restinio::request_accepted();
   try {
     dispatch(ex);
   } catch (const std::exception& e) {

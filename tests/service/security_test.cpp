@@ -441,6 +441,10 @@ TEST_CASE("without authentication the rate limit is per address") {
   check_error(r, 429);
   CHECK(r.header("retry-after") == "1");
   CHECK(http.get("/health/ready").status == 200); // not limited
+  // Refusals are counted under the route they were meant for.
+  auto metrics = http.get("/metrics").body;
+  CHECK(metrics.find("\n" R"(tmf_http_requests_total{method="GET",route="/customer",status="429"} 1)" "\n")
+        != std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   CHECK(http.get(base + "/customer").status == 200);
 }
