@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sched.h>
@@ -31,22 +32,26 @@
 #include "actors/cluster.hpp"
 #include "actors/shard_mover.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
 #include "actors/router.hpp"
 #include "actors/store.hpp"
+#include "http/auth.hpp"
+#include "http/rate_limit.hpp"
 #include "http/server.hpp"
 #include "persistence/lmdb_store.hpp"
 #include "verify.hpp"
 
 namespace {
 
-/// Blocks until SIGINT or SIGTERM arrives; returns its number.
-int wait_for_termination() {
+/// Blocks until SIGINT, SIGTERM or SIGHUP arrives; returns its number.
+int wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
     // retry
@@ -54,13 +59,14 @@ int wait_for_termination() {
   return sig;
 }
 
-/// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
-/// that only `wait_for_termination` receives them.
+/// Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it
+/// starts, so that only `wait_for_signal` receives them.
 void block_termination_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -294,7 +300,38 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   }
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
+  hs.ready_timeout = s.ops.ready_timeout;
+  hs.ready_max_backlog = s.ops.ready_max_backlog;
+  hs.tls = s.ops.tls;
+  hs.tls_port = s.ops.tls_port;
+  hs.tls_cert_file = s.ops.tls_cert_file;
+  hs.tls_key_file = s.ops.tls_key_file;
+  hs.tls13_only = s.ops.tls13_only;
+  if (s.ops.rate_limit > 0)
+    hs.rate_limit = std::make_shared<tmf::http::rate_limiter>(
+      s.ops.rate_limit, s.ops.rate_limit_burst, s.ops.rate_limit_clients);
   return hs;
+}
+
+/// The authenticator of the settings (null when auth is off); throws
+/// std::runtime_error naming a key file that cannot be used.
+std::shared_ptr<tmf::http::authenticator>
+make_authenticator(const tmf::ops_settings& s) {
+  if (!s.auth)
+    return nullptr;
+  tmf::http::auth_settings as;
+  as.api_keys_file = s.auth_api_keys_file;
+  as.jwt_secret_file = s.auth_jwt_secret_file;
+  as.jwt_public_key_file = s.auth_jwt_public_key_file;
+  as.jwt_jwks_file = s.auth_jwt_jwks_file;
+  as.issuer = s.auth_jwt_issuer;
+  as.audience = s.auth_jwt_audience;
+  as.leeway = std::chrono::duration_cast<std::chrono::seconds>(
+    s.auth_jwt_leeway);
+  as.read_scope = s.auth_read_scope;
+  as.write_scope = s.auth_write_scope;
+  as.protect_metrics = s.metrics_auth;
+  return std::make_shared<tmf::http::authenticator>(std::move(as));
 }
 
 /// The notifier's part of the settings.
@@ -361,6 +398,13 @@ int main(int argc, char** argv) {
   if (verify)
     return run_verify(s);
   tmf::log::set_threshold(static_cast<tmf::log::level>(s.log_level));
+  tmf::log::set_json(s.ops.json_logs);
+  std::shared_ptr<tmf::http::authenticator> auth;
+  try {
+    auth = make_authenticator(s.ops);
+  } catch (const std::exception& e) {
+    return fail(std::string{"tmf.auth: "} + e.what());
+  }
 
   // Store.
   std::string error;
@@ -377,15 +421,27 @@ int main(int argc, char** argv) {
     cfg.load<caf::io::middleman>();
   if (s.cluster_tls)
     cfg.load<caf::openssl::manager>();
+  // Metrics first: the actors record into them from their first message.
+  std::shared_ptr<tmf::metrics_registry> metrics;
+  tmf::actor_metrics instruments;
+  if (s.ops.metrics) {
+    metrics = std::make_shared<tmf::metrics_registry>();
+    metrics->watch_store(env);
+    instruments = metrics->actors();
+  }
+
   caf::actor_system sys{cfg};
-  auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
-  auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
+  auto writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments);
+  auto nc = notifier_config(s, writer, env);
+  nc.metrics = instruments;
+  auto notifier = tmf::spawn_notifier(sys, std::move(nc));
   caf::anon_send(writer, tmf::start_atom_v, notifier);
   tmf::router_config rc;
   rc.writer = writer;
+  rc.metrics = instruments;
   for (size_t i = 0; i < s.readers; ++i)
-    rc.readers.push_back(tmf::spawn_store_reader(sys, env));
-  rc.loader = tmf::spawn_store_reader(sys, env);
+    rc.readers.push_back(tmf::spawn_store_reader(sys, env, instruments));
+  rc.loader = tmf::spawn_store_reader(sys, env, instruments);
   rc.idle_timeout = s.idle_timeout;
   rc.load_timeout = s.request_timeout;
   rc.max_resident = s.max_resident;
@@ -434,22 +490,46 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<tmf::http::server> http;
   try {
+    auto hs = http_settings(s);
+    hs.writer = writer;
+    hs.metrics = metrics;
+    hs.auth = auth;
     http = std::make_unique<tmf::http::server>(sys, router, notifier,
-                                               http_settings(s));
+                                               std::move(hs));
   } catch (const std::exception& e) {
     stop_actors();
     return fail(e.what());
   }
   // Events are delivered once their href can be built.
   caf::anon_send(notifier, tmf::start_atom_v, http->href_base());
-  std::printf("listening on %s\n", http->url().c_str());
+  auto listening = http->url();
+  if (auto tls = http->tls_url(); !tls.empty())
+    listening += " and " + tls;
+  std::printf("listening on %s\n", listening.c_str());
   std::fflush(stdout);
-  tmf::log::info("listening on " + http->url());
+  tmf::log::info("listening on " + listening);
 
-  auto sig = wait_for_termination();
+  auto sig = wait_for_signal();
+  for (; sig == SIGHUP; sig = wait_for_signal()) {
+    // SIGHUP: new HTTPS handshakes take the certificate read now.
+    std::string why;
+    if (!s.ops.tls)
+      tmf::log::info("received SIGHUP; nothing to reload (tls=off)");
+    else if (http->reload_tls(why))
+      tmf::log::info("received SIGHUP; reloaded the TLS certificate and "
+                     "key");
+    else
+      tmf::log::error("received SIGHUP; the TLS certificate and key "
+                      "stay as they were: " + why);
+  }
   tmf::log::info(std::string{"received "}
                  + (sig == SIGINT ? "SIGINT" : "SIGTERM")
                  + ", shutting down");
+  // Readiness fails first, so that a load balancer stops sending; requests
+  // are still served meanwhile.
+  http->mark_unready();
+  if (s.ops.unready_delay.count() > 0)
+    std::this_thread::sleep_for(s.ops.unready_delay);
   http->stop(s.shutdown_timeout);
   stop_actors();
   http.reset(); // after the actors: they may hold request handles

@@ -110,6 +110,7 @@ config::config() {
       std::vector<std::string>{"tmf629-proto-2"});
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+  ops.add_to(custom_options_);
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -381,7 +382,7 @@ std::string config::validate(settings& out) const {
     return "tmf.cpu-scheduling: '" + cpu_scheduling
            + "' is not one of batch, normal";
   out.batch_scheduling = cpu_scheduling == "batch";
-  return {};
+  return ops.validate(out.ops);
 }
 
 std::string describe(const settings& s) {
@@ -434,7 +435,8 @@ std::string describe(const settings& s) {
                           + std::to_string(s.cluster->members.size())
                           + " cluster.tls="
                           + (s.cluster_tls ? "true" : "false")
-                      : std::string{" cluster=none"});
+                      : std::string{" cluster=none"})
+         + " " + describe(s.ops);
 }
 
 } // namespace tmf

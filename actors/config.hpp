@@ -14,6 +14,7 @@
 #include <caf/timespan.hpp>
 
 #include "domain/cluster_map.hpp"
+#include "actors/ops_config.hpp"
 
 namespace tmf {
 
@@ -68,6 +69,7 @@ struct settings {
   caf::timespan cluster_retry_period{};
   caf::timespan cluster_request_timeout{};
   bool cluster_tls = false;
+  ops_settings ops; ///< health, metrics, logs, auth, rate limits, TLS
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -123,6 +125,7 @@ struct config : caf::actor_system_config {
   caf::timespan cluster_retry_period = std::chrono::milliseconds(500);
   caf::timespan cluster_request_timeout{}; ///< 0: tmf.request-timeout
   bool cluster_tls = false;
+  ops_keys ops; ///< the operations keys (actors/ops_config.hpp)
 
   config();
 

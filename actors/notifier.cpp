@@ -263,15 +263,31 @@ void pump(notifier_ptr self, subscription& sub) {
   }
 }
 
+/// Events the furthest-behind subscription has yet to handle.
+uint64_t backlog(const notifier_state& st) {
+  uint64_t result = 0;
+  for (auto& kvp : st.subs)
+    result = std::max(result, st.tail - kvp.second.cursor);
+  return result;
+}
+
+/// Sets the backlog and subscription gauges.
+void update_gauges(const notifier_state& st) {
+  set_gauge(st.cfg.metrics.outbox_backlog, static_cast<double>(backlog(st)));
+  set_gauge(st.cfg.metrics.subscriptions, static_cast<double>(st.subs.size()));
+}
+
 void pump_all(notifier_ptr self) {
   for (auto& kvp : self->state.subs)
     pump(self, kvp.second);
+  update_gauges(self->state);
 }
 
 void park(notifier_ptr self, subscription& sub, pending_event& ev,
           const std::string& reason) {
   auto& st = self->state;
   ++st.stats.parked;
+  count(st.cfg.metrics.parked_events);
   log::warning("notifier: subscription " + sub.rec.id + " parks event "
                + ev.event_id + " after " + std::to_string(ev.attempts)
                + " attempt(s): " + reason);
@@ -327,6 +343,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
     return;
   if (r.status >= 200 && r.status < 300) {
     ++st.stats.delivered;
+    count(st.cfg.metrics.deliveries);
     if (st.stats.latencies_us.size() < 10000)
       st.stats.latencies_us.push_back(r.latency_us);
     ev->st = pending_event::phase::done;
@@ -334,6 +351,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
     park(self, sub, *ev, outcome(r));
   } else {
     ++st.stats.failed_attempts;
+    count(st.cfg.metrics.delivery_retries);
     if (self->clock().now() - ev->first_try >= st.cfg.retry_budget) {
       park(self, sub, *ev, outcome(r) + "; the retry budget is spent");
     } else {
@@ -356,6 +374,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
                                    }),
                     sub.replays.end());
   pump(self, sub);
+  update_gauges(st);
 }
 
 void on_retry(notifier_ptr self, uint64_t tag) {
@@ -402,16 +421,13 @@ void flush(notifier_ptr self) {
 void log_stats(notifier_ptr self) {
   auto& st = self->state;
   if (!st.stats.empty()) {
-    uint64_t backlog = 0;
-    for (auto& kvp : st.subs)
-      backlog = std::max(backlog, st.tail - kvp.second.cursor);
     auto& lat = st.stats.latencies_us;
     std::sort(lat.begin(), lat.end());
     auto pct = [&](double p) -> int64_t {
       return lat.empty() ? 0 : lat[static_cast<size_t>(p * (lat.size() - 1))];
     };
     log::info("notifier: " + std::to_string(st.subs.size())
-              + " subscription(s), backlog " + std::to_string(backlog)
+              + " subscription(s), backlog " + std::to_string(backlog(st))
               + " event(s); delivered " + std::to_string(st.stats.delivered)
               + ", failed attempts " + std::to_string(st.stats.failed_attempts)
               + ", parked " + std::to_string(st.stats.parked)
@@ -475,6 +491,7 @@ void store_subscription(
         log::info("notifier: subscription " + rec.id + " to " + rec.callback
                   + " stored");
         pump(self, stored);
+        update_gauges(st);
         done(rec);
       },
       [=](caf::error& err) mutable {
@@ -529,6 +546,7 @@ void delete_subscription(notifier_ptr self, const std::string& id,
                          std::function<void(caf::expected<bool>)> done) {
   auto& st = self->state;
   st.subs.erase(id); // results of its deliveries in flight are ignored
+  update_gauges(st);
   auto when = now_ms();
   st.tombstones[id] = when;
   std::vector<notifier_write> writes{
@@ -661,6 +679,7 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
   auto& st = self->state;
   st.cfg = std::move(cfg);
   load(st);
+  update_gauges(st);
   self->set_exit_handler([=](const caf::exit_msg& msg) {
     flush(self);
     self->state.http.reset(); // ends the deliveries still running
@@ -738,6 +757,7 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
       return out;
     },
     [=](sync_atom, const hub_sync& theirs) { merge(self, theirs); },
+    [=](probe_atom) { return backlog(self->state); },
   };
 }
 

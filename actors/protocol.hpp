@@ -381,6 +381,8 @@ using link_actor = caf::typed_actor<
 /// - `sync_atom, hub_sync`: a peer's subscriptions: the unknown ones are
 ///   stored (starting after this node's last committed event), the
 ///   deleted ones deleted.
+/// - `probe_atom` -> the backlog: events the furthest-behind subscription
+///   has yet to handle (readiness, http/health.cpp).
 using notifier_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, std::string>::with<hub_record>,
   caf::replies_to<hub_atom>::with<std::vector<hub_record>>,
@@ -396,7 +398,8 @@ using notifier_actor = caf::typed_actor<
   caf::reacts_to<sweep_atom>,
   caf::reacts_to<start_atom, std::vector<link_actor>>,
   caf::replies_to<sync_atom>::with<hub_sync>,
-  caf::reacts_to<sync_atom, hub_sync>>;
+  caf::reacts_to<sync_atom, hub_sync>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 } // namespace tmf
 
@@ -442,6 +445,9 @@ void add_message_types(Config& cfg) {
 ///   entries and outbox events, and its held mark, in one transaction.
 /// - `held_atom, shards` -> true once `shards` are marked held (the first
 ///   start of a node in a cluster).
+/// - `probe_atom` -> "" when a write could commit now (a write transaction
+///   begins and the data file is still in place), else why not
+///   (readiness, http/health.cpp). Answered after the writes before it.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
@@ -451,7 +457,8 @@ using store_writer_actor = caf::typed_actor<
   caf::replies_to<import_atom, shard_chunk>::with<uint64_t>,
   caf::replies_to<held_atom, uint16_t, std::vector<std::string>>::with<bool>,
   caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
-  caf::replies_to<held_atom, std::vector<uint16_t>>::with<bool>>;
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<bool>,
+  caf::replies_to<probe_atom>::with<std::string>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
 /// - `load_atom, id` -> the stored customer; errc::not_found if absent,
@@ -514,6 +521,8 @@ using customer_actor = caf::typed_actor<
 ///   shards this node owns but has not taken over yet (their requests
 ///   answer 503) and how many shards it still holds for other owners
 ///   (while either is not empty, its part of a list answers 503).
+/// - `probe_atom` -> the number of resident customer actors (readiness:
+///   the router and the scheduler answer).
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>,
                   std::string>::with<customer_doc>,
@@ -527,7 +536,8 @@ using router_actor = caf::typed_actor<
   caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>,
-  caf::reacts_to<held_atom, std::vector<uint16_t>, uint64_t>>;
+  caf::reacts_to<held_atom, std::vector<uint16_t>, uint64_t>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 } // namespace tmf
 

@@ -77,6 +77,7 @@ router_state::entry& add_entry(router_ptr self, const std::string& id,
   auto& st = self->state;
   auto pos = st.lru.insert(st.lru.end(), id);
   auto& e = st.customers[id];
+  add_gauge(st.cfg.metrics.resident_customers, 1);
   e.handle = std::move(handle);
   e.last_used = self->clock().now();
   e.lru_pos = pos;
@@ -94,6 +95,7 @@ void remove_entry(router_state& st,
                                      router_state::entry>::iterator i) {
   st.lru.erase(i->second.lru_pos);
   st.customers.erase(i);
+  add_gauge(st.cfg.metrics.resident_customers, -1);
 }
 
 /// The customer actor of `id`, spawned (loading from the store) on first
@@ -302,6 +304,9 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
           st.ready_shards.push_back(s);
       st.leaving = leaving;
     },
+    [=](probe_atom) {
+      return static_cast<uint64_t>(self->state.customers.size());
+    },
     [=](idle_atom, const std::string& id, uint64_t handled) {
       auto& st = self->state;
       auto i = st.customers.find(id);
@@ -313,6 +318,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       auto handle = i->second.handle;
       remove_entry(st, i);
       ++st.passivated;
+      count(st.cfg.metrics.passivations);
       self->send_exit(handle, caf::exit_reason::user_shutdown);
     },
   };

@@ -12,6 +12,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/cluster.hpp"
+#include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 
 namespace tmf {
@@ -34,6 +35,8 @@ struct router_config {
   /// In a cluster: how to reach the owners of the other shards; unset for
   /// a single node, which owns every shard.
   std::shared_ptr<const cluster_routing> cluster;
+  /// Resident customers and passivations are recorded here.
+  actor_metrics metrics;
 };
 
 /// Spawns the router. On exit it stops every customer actor it spawned.

@@ -30,6 +30,7 @@ namespace db = persistence;
 struct store_reader_state {
   static constexpr const char* name = "store_reader";
   std::shared_ptr<db::environment> env;
+  actor_metrics metrics;
 };
 
 using reader_ptr = store_reader_actor::stateful_pointer<store_reader_state>;
@@ -112,8 +113,10 @@ caf::result<customer_doc> load(db::environment& env, const std::string& id) {
 class list_run {
 public:
   list_run(db::read_txn& txn, const list_query& q,
-           const domain::compiled_filters& filters)
-    : txn_(txn), q_(q), filters_(filters), prefilter_(q.filters) {
+           const domain::compiled_filters& filters,
+           const actor_metrics& metrics)
+    : txn_(txn), q_(q), filters_(filters), prefilter_(q.filters),
+      metrics_(metrics) {
     // nop
   }
 
@@ -122,17 +125,41 @@ public:
       return read_failed("starting a read", txn_.error());
     try {
       auto page = find_page();
+      record();
       select_fields(page);
       return page;
     } catch (const deadline_passed&) {
+      record();
       return expired_error();
     } catch (const read_failure& failure) {
+      record();
       return read_failed(failure.what, failure.detail);
     }
   }
 
 private:
   static constexpr auto tbl = db::table::customers;
+
+  /// How the candidates of the query were found.
+  enum class path { plain, id, index, scan };
+
+  /// Counts the query and the rows it read under its path.
+  void record() {
+    auto [queries, rows] = [&] {
+      switch (path_) {
+        case path::plain:
+          return std::pair{metrics_.list_plain, metrics_.rows_plain};
+        case path::id:
+          return std::pair{metrics_.list_id, metrics_.rows_id};
+        case path::index:
+          return std::pair{metrics_.list_index, metrics_.rows_index};
+        default:
+          return std::pair{metrics_.list_scan, metrics_.rows_scan};
+      }
+    }();
+    count(queries);
+    count(rows, static_cast<double>(rows_));
+  }
 
   void check_deadline() {
     if (expired(q_))
@@ -143,19 +170,23 @@ private:
     if (q_.filters.empty() && q_.sort.empty())
       return plain_page();
     if (auto ids = id_term(q_)) {
+      path_ = path::id;
       auto candidates = ids->values;
       std::sort(candidates.begin(), candidates.end());
       candidates.erase(std::unique(candidates.begin(), candidates.end()),
                        candidates.end());
       fetch(candidates);
     } else if (auto term = indexed_term(q_)) {
+      path_ = path::index;
       auto candidates = index_lookup(*term);
       if (q_.filters.size() == 1 && q_.sort.empty()
           && domain::index_answers(*term))
         return index_page(candidates);
       fetch(candidates);
     } else {
+      path_ = path::scan;
       auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+        ++rows_;
         consider(rec.json);
         return true;
       });
@@ -172,6 +203,7 @@ private:
     page.total = total.entries;
     uint64_t pos = 0;
     auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
+      ++rows_;
       if (pos++ < q_.offset) {
         if (pos % 1024 == 0)
           check_deadline();
@@ -228,6 +260,7 @@ private:
       throw read_failure{"reading customer " + id, rec.error};
     if (rec.st != db::status::ok)
       return std::nullopt;
+    ++rows_;
     return std::move(rec.rec.json);
   }
 
@@ -287,6 +320,9 @@ private:
   const list_query& q_;
   const domain::compiled_filters& filters_;
   domain::text_prefilter prefilter_;
+  const actor_metrics& metrics_;
+  path path_ = path::plain;
+  uint64_t rows_ = 0; ///< stored rows read
   uint64_t total_ = 0;
   std::vector<std::string> items_;
   std::vector<std::pair<nlohmann::json, std::string>> sortable_;
@@ -353,8 +389,10 @@ caf::result<shard_chunk> export_chunk(db::environment& env, uint16_t shard,
 }
 
 store_reader_actor::behavior_type
-store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
+store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env,
+                  actor_metrics metrics) {
   self->state.env = std::move(env);
+  self->state.metrics = metrics;
   return {
     [=](load_atom, const std::string& id) -> caf::result<customer_doc> {
       return load(*self->state.env, id);
@@ -367,7 +405,7 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
       if (!filters.ok())
         return caf::make_error(errc::invalid, filters.error());
       auto txn = self->state.env->read();
-      auto page = list_run{txn, q, filters}.run();
+      auto page = list_run{txn, q, filters, self->state.metrics}.run();
       if (!page)
         return std::move(page.error());
       return std::move(*page);
@@ -381,8 +419,10 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
 } // namespace
 
 store_reader_actor spawn_store_reader(caf::actor_system& sys,
-                                      std::shared_ptr<db::environment> env) {
-  return sys.spawn<caf::detached>(store_reader_impl, std::move(env));
+                                      std::shared_ptr<db::environment> env,
+                                      actor_metrics metrics) {
+  return sys.spawn<caf::detached>(store_reader_impl, std::move(env),
+                                  metrics);
 }
 
 } // namespace tmf

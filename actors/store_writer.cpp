@@ -1,6 +1,7 @@
 #include "actors/store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct store_writer_state {
   notifier_actor notifier;     ///< told about committed events
   /// The data folder was found removed or replaced (logged once).
   bool gone_logged = false;
+  actor_metrics metrics;
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
@@ -204,9 +206,19 @@ void commit(writer_ptr self) {
   if (st.ops.empty())
     return;
   std::string detail;
+  auto started = std::chrono::steady_clock::now();
   auto txn_status = st.env->apply(st.ops, st.results, detail);
-  if (txn_status != db::status::ok)
+  observe(st.metrics.commit_seconds,
+          std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                        - started)
+            .count());
+  observe(st.metrics.commit_batch_size,
+          static_cast<double>(st.promises.size()
+                              + st.notifier_promises.size()));
+  if (txn_status != db::status::ok) {
+    count(st.metrics.commit_failures);
     log_failure(st, txn_status, detail);
+  }
   else
     st.gone_logged = false; // a restored folder: log the next loss again
   for (auto& [rp, pos] : st.promises) {
@@ -416,8 +428,9 @@ caf::result<bool> mark_all_held(writer_ptr self,
 
 store_writer_actor::behavior_type
 store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
-                  size_t max_batch) {
+                  size_t max_batch, actor_metrics metrics) {
   self->state.env = std::move(env);
+  self->state.metrics = metrics;
   self->state.max_batch = max_batch > 0 ? max_batch : 1;
   load_outbox_state(self->state);
   self->set_exit_handler([=](const caf::exit_msg& msg) {
@@ -465,6 +478,15 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
     [=](held_atom, const std::vector<uint16_t>& shards) {
       return mark_all_held(self, shards);
     },
+    [=](probe_atom) {
+      // Behind the writes queued before it: commit them first, so the
+      // probe sees the state they leave.
+      commit(self);
+      std::string error;
+      if (self->state.env->probe_write(error) != db::status::ok)
+        return error.empty() ? std::string{"the store cannot write"} : error;
+      return std::string{};
+    },
   };
 }
 
@@ -472,9 +494,10 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
 
 store_writer_actor spawn_store_writer(caf::actor_system& sys,
                                       std::shared_ptr<db::environment> env,
-                                      size_t max_batch) {
+                                      size_t max_batch,
+                                      actor_metrics metrics) {
   return sys.spawn<caf::detached>(store_writer_impl, std::move(env),
-                                  max_batch);
+                                  max_batch, metrics);
 }
 
 } // namespace tmf

@@ -16,6 +16,15 @@
 #include "actors/protocol.hpp"
 #include "domain/query_string.hpp"
 
+namespace tmf {
+class metrics_registry;
+}
+
+namespace tmf::http {
+class authenticator;
+class rate_limiter;
+} // namespace tmf::http
+
 namespace tmf::http {
 
 /// What the HTTP layer needs from the configuration.
@@ -42,6 +51,23 @@ struct server_settings {
   std::function<std::string(std::string_view)> owner_of;
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
+  /// Probed by /health/ready (unset: the store check fails).
+  store_writer_actor writer;
+  /// Bound of each readiness probe; larger backlogs are not ready.
+  std::chrono::nanoseconds ready_timeout = std::chrono::seconds(1);
+  uint64_t ready_max_backlog = 100000;
+  /// Where requests are recorded and what /metrics renders; null: off.
+  std::shared_ptr<metrics_registry> metrics;
+  /// Checks credentials of API requests; null: authentication off.
+  std::shared_ptr<authenticator> auth;
+  /// Per-client request rate; null: no rate limit.
+  std::shared_ptr<rate_limiter> rate_limit;
+  /// The HTTPS listener (http/tls.hpp), on the same I/O threads.
+  bool tls = false;
+  uint16_t tls_port = 8443;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls13_only = false;
 };
 
 /// A running HTTP server.
@@ -59,12 +85,24 @@ public:
   /// `http://HOST:PORT<base-path>` of the bound socket.
   std::string url() const;
 
+  /// `https://HOST:PORT<base-path>` of the HTTPS listener, "" without.
+  std::string tls_url() const;
+
+  /// Reads the HTTPS certificate and key again (SIGHUP); false with
+  /// `error` when they cannot be used (the current pair stays).
+  bool reload_tls(std::string& error);
+
   /// `<public URL or bound address><base-path>/customer/`: the href base
   /// of customers where no request names a host (events).
   std::string href_base() const;
 
-  /// Stops serving in order: new requests get 503, in-flight requests get
-  /// up to `drain` to finish, then the listener and I/O threads stop.
+  /// Makes /health/ready answer 503 from now on while requests are still
+  /// served (the first step of a shutdown).
+  void mark_unready();
+
+  /// Stops serving in order: readiness fails, new requests get 503,
+  /// in-flight requests get up to `drain` to finish, then the listener and
+  /// I/O threads stop.
   void stop(std::chrono::nanoseconds drain);
 
   struct impl;

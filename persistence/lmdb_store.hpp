@@ -194,12 +194,22 @@ public:
   /// is invalid and every read of it fails.
   read_txn read();
 
-  /// Bytes used by the data file and the configured map size.
+  /// Bytes used by the data file and the configured map size; with
+  /// `count_free`, also the pages on LMDB's free list (reusable without
+  /// growing the file; reading them walks the free list in a snapshot).
   struct usage_info {
     uint64_t used_bytes = 0;
     uint64_t map_size = 0;
+    uint64_t page_size = 0;
+    uint64_t free_pages = 0;
   };
-  usage_info usage();
+  usage_info usage(bool count_free = false);
+
+  /// Checks that a write could commit now: the store is not read-only, a
+  /// write transaction begins (and is aborted at once) and the data file is
+  /// still the one open. Returns `ok`, else the status of the failure with
+  /// `error` naming it. Call it from the thread that calls `apply`.
+  status probe_write(std::string& error);
 
   /// Implementation detail: the env and table handles.
   struct impl;

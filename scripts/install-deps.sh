@@ -12,6 +12,7 @@ packages=(
   libcaf-dev librestinio-dev libasio-dev libfmt-dev libhttp-parser-dev
   liblmdb-dev nlohmann-json3-dev libre2-dev catch2 libbenchmark-dev
   clang libclang-rt-14-dev llvm python3
+  prometheus-cpp-dev libjwt-dev libssl-dev lmdb-utils dpkg-dev file
   wrk gnuplot-nox curl procps
 )
 missing=()

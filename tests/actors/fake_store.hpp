@@ -215,6 +215,7 @@ inline store_writer_actor::behavior_type fake_writer_impl(
     [=](held_atom, const std::vector<uint16_t>&) -> caf::result<bool> {
       return caf::make_error(errc::store_failed, "not faked");
     },
+    [=](probe_atom) { return std::string{}; },
   };
 }
 

@@ -128,6 +128,7 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {
       // nop
     },
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 
@@ -173,6 +174,7 @@ tmf::notifier_actor::behavior_type stub_notifier() {
     [=](tmf::start_atom, const std::vector<tmf::link_actor>&) {},
     [=](tmf::sync_atom) { return tmf::hub_sync{}; },
     [=](tmf::sync_atom, const tmf::hub_sync&) {},
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 

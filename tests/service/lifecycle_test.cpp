@@ -643,14 +643,20 @@ TEST_CASE("idle customers are passivated and their memory handed back") {
   auto grown = peak - start;
   REQUIRE(grown > std::max<long>(1024, start / 4));
   // Idle for the idle timeout: every customer actor goes (bounded wait),
-  // and the heap shrinks back towards where it started.
+  // and the heap shrinks back towards where it started. The allocator
+  // keeps about 1-1.5 MiB after the first burst of requests whatever is
+  // resident (measured on a quiet and a loaded machine), which is more
+  // than a quarter of the growth when a slow machine passivates during
+  // the creates: 2 MiB are always allowed (12,000 resident customers
+  // would hold about 36 MiB).
+  const long allowed = std::max<long>(grown / 4, 2048);
   long idle = peak;
-  for (int i = 0; i < 250 && idle - start > grown / 4; ++i) {
+  for (int i = 0; i < 250 && idle - start > allowed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     idle = rss_anon_kib(svc.pid());
   }
   INFO("RssAnon idle " << idle << " KiB");
-  CHECK(idle - start <= grown / 4);
+  CHECK(idle - start <= allowed);
 #endif
   // Every customer actor went: once the rows are changed behind the
   // service's back, every GET loads its customer afresh and answers the
