@@ -299,23 +299,20 @@ static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block")
 
 namespace tmf {
 
-/// A node's published gateway: what its peers may ask of it (cluster).
-/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
-///   membership agrees (errc::invalid otherwise); the dialer's gateway
-///   (its published actor, as `caf::actor`) becomes the way to reach it.
+/// What one node asks another (cluster): a node's links forward these to
+/// the peer's gateway, which answers them.
 /// - the single-customer messages of the router, for customers of shards
-///   this node owns (errc::unavailable "misrouted" otherwise), answered by
-///   the customer actor directly.
-/// - `list_atom, local_atom, query` -> this node's part of a list.
-/// - `export_atom, shard, from` -> a chunk of this node's rows of `shard`
-///   from key `from` (empty: the first), for the shard's new owner.
-/// - `held_atom, shards` -> those of `shards` this node holds (has taken
-///   over completely).
-/// - `release_atom, shard` -> how many rows this node dropped: the asking
-///   node now holds `shard` (errc::invalid if this node owns it).
+///   the answering node owns (errc::unavailable "misrouted" otherwise),
+///   answered by the customer actor directly.
+/// - `list_atom, local_atom, query` -> the answering node's part of a list.
+/// - `export_atom, shard, from` -> a chunk of its rows of `shard` from key
+///   `from` (empty: the first), for the shard's new owner.
+/// - `held_atom, shards` -> those of `shards` it holds (has taken over
+///   completely).
+/// - `release_atom, shard` -> how many rows it dropped: the asking node
+///   now holds `shard` (errc::invalid if the answering node owns it).
 /// - `sync_atom, hub_sync`: the hub subscriptions of the sender, to merge.
-using gateway_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>,
+using peer_interface = caf::typed_actor<
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string,
                   std::vector<std::string>>::with<customer_doc>,
@@ -329,31 +326,23 @@ using gateway_actor = caf::typed_actor<
   caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
   caf::reacts_to<sync_atom, hub_sync>>;
 
-/// This node's link to one peer (cluster): forwards requests for the
-/// peer's shards to its gateway, failing every pending one with
-/// errc::unavailable as soon as the peer is down; keeps reconnecting.
-/// - the single-customer messages of the router, `list_atom, local_atom,
-///   query` and the shard messages of the gateway: forwarded
-///   (errc::unavailable while down).
-/// - `sync_atom, hub_sync`: sent on to the peer when up (dropped while
-///   down: the link sends the whole hub when it comes up).
+/// A node's published gateway: answers the peer interface, and
+/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
+///   membership agrees (errc::invalid otherwise); the dialer's gateway
+///   (its published actor, as `caf::actor`) becomes the way to reach it.
+using gateway_actor = peer_interface::extend<
+  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>>;
+
+/// This node's link to one peer (cluster): forwards the peer interface to
+/// the peer's gateway, failing every pending request with
+/// errc::unavailable as soon as the peer is down (and refusing new ones
+/// while it is); keeps reconnecting. `sync_atom, hub_sync` is dropped
+/// while down: the link sends the whole hub when it comes up.
 /// - `start_atom, own_gateway`: begin (the lower-named member dials).
 /// - `hello_atom, hello, peer_gateway`: from this node's gateway, when the
 ///   peer dialed us and its hello agreed.
 /// - `retry_atom`, `probe_atom, reachable`: internal (reconnecting).
-using link_actor = caf::typed_actor<
-  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
-  caf::replies_to<retrieve_atom, std::string,
-                  std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
-  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
-  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>,
-  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
-    std::vector<uint16_t>>,
-  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
-  caf::reacts_to<sync_atom, hub_sync>,
+using link_actor = peer_interface::extend<
   caf::reacts_to<start_atom, caf::actor>,
   caf::reacts_to<hello_atom, cluster_hello, caf::actor>,
   caf::reacts_to<retry_atom>,

@@ -3,7 +3,6 @@
 // held, the holder's writer releases it. And the router of a cluster node
 // while shards move.
 
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,6 +18,7 @@
 #include "domain/hub.hpp"
 #include "fake_store.hpp"
 #include "persistence/lmdb_store.hpp"
+#include "support/temp_dir.hpp"
 
 using tmf::customer_doc;
 using tmf::errc;
@@ -30,22 +30,6 @@ using tmf::test::ask;
 namespace db = tmf::persistence;
 
 namespace {
-
-struct temp_dir {
-  std::string path;
-
-  temp_dir() {
-    char tmpl[] = "/tmp/tmf-shard-move-test-XXXXXX";
-    auto ptr = ::mkdtemp(tmpl);
-    REQUIRE(ptr != nullptr);
-    path = ptr;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 /// One node's store: its LMDB environment, writer and reader.
 struct node_store {
@@ -97,12 +81,12 @@ struct node_store {
 };
 
 struct move_fixture {
-  temp_dir tmp; // removed last
+  tmf::test::temp_dir tmp; // removed last
   caf::actor_system_config cfg;
   caf::actor_system sys{tmf::test::actor_fixture::make_config(cfg)};
   caf::scoped_actor self{sys};
-  node_store holder{sys, tmp.path + "/holder"};
-  node_store taker{sys, tmp.path + "/taker"};
+  node_store holder{sys, tmp.path() + "/holder"};
+  node_store taker{sys, tmp.path() + "/taker"};
 
   ~move_fixture() {
     for (auto* n : {&holder, &taker}) {
