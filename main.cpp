@@ -369,6 +369,95 @@ int run_verify(const tmf::settings& s) {
   return report.problems == 0 ? 0 : 2;
 }
 
+/// The actors of one node, and how to stop them in order.
+struct service_actors {
+  tmf::store_writer_actor writer;
+  tmf::notifier_actor notifier;
+  tmf::router_actor router;
+  std::vector<tmf::store_reader_actor> readers; ///< the loader included
+  std::optional<cluster_parts> cluster;
+
+  /// The cluster parts first, then the router (its customers answer or
+  /// fail their last requests) and the notifier (it stores its positions),
+  /// then the store actors.
+  void stop(caf::actor_system& sys) {
+    if (cluster)
+      stop_cluster(*cluster);
+    {
+      caf::scoped_actor self{sys};
+      for (auto handle : {caf::actor_cast<caf::actor>(router),
+                          caf::actor_cast<caf::actor>(notifier)}) {
+        if (!handle)
+          continue;
+        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+        self->wait_for(handle);
+      }
+    }
+    for (auto& r : readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+  }
+};
+
+/// Spawns the store writer and readers, the notifier, the router and, in
+/// a cluster, the links, the shard mover and the published gateway.
+/// Returns one line on failure (the actors already spawned are stopped).
+std::string start_actors(caf::actor_system& sys, const tmf::settings& s,
+                         std::shared_ptr<tmf::persistence::environment> env,
+                         const tmf::actor_metrics& instruments,
+                         service_actors& out) {
+  out.writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments);
+  auto nc = notifier_config(s, out.writer, env);
+  nc.metrics = instruments;
+  out.notifier = tmf::spawn_notifier(sys, std::move(nc));
+  caf::anon_send(out.writer, tmf::start_atom_v, out.notifier);
+  tmf::router_config rc;
+  rc.writer = out.writer;
+  rc.metrics = instruments;
+  for (size_t i = 0; i < s.readers; ++i)
+    rc.readers.push_back(tmf::spawn_store_reader(sys, env, instruments));
+  rc.loader = tmf::spawn_store_reader(sys, env, instruments);
+  rc.idle_timeout = s.idle_timeout;
+  rc.load_timeout = s.request_timeout;
+  rc.max_resident = s.max_resident;
+  out.readers = rc.readers;
+  out.readers.push_back(rc.loader);
+  if (s.cluster) {
+    out.cluster = start_cluster_links(sys, s, out.notifier);
+    rc.cluster = out.cluster->routing;
+  }
+  out.router = tmf::spawn_router(sys, std::move(rc));
+  if (!out.cluster)
+    return {};
+  start_shard_mover(sys, s, *out.cluster, out.writer, out.router,
+                    std::move(env));
+  tmf::gateway_targets targets{out.router, out.readers.front(), {},
+                               out.notifier};
+  auto msg = publish_gateway(sys, s, targets, *out.cluster);
+  if (!msg.empty())
+    out.stop(sys);
+  return msg;
+}
+
+/// Waits for SIGTERM or SIGINT and returns it; on SIGHUP, new HTTPS
+/// handshakes take the certificate and key read then.
+int wait_for_stop_signal(const tmf::settings& s, tmf::http::server& http) {
+  auto sig = wait_for_signal();
+  for (; sig == SIGHUP; sig = wait_for_signal()) {
+    std::string why;
+    if (!s.ops.tls)
+      tmf::log::info("received SIGHUP; nothing to reload (tls=off)");
+    else if (http.reload_tls(why))
+      tmf::log::info("received SIGHUP; reloaded the TLS certificate and "
+                     "key");
+    else
+      tmf::log::error("received SIGHUP; the TLS certificate and key "
+                      "stay as they were: " + why);
+  }
+  return sig;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -431,77 +520,26 @@ int main(int argc, char** argv) {
   }
 
   caf::actor_system sys{cfg};
-  auto writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments);
-  auto nc = notifier_config(s, writer, env);
-  nc.metrics = instruments;
-  auto notifier = tmf::spawn_notifier(sys, std::move(nc));
-  caf::anon_send(writer, tmf::start_atom_v, notifier);
-  tmf::router_config rc;
-  rc.writer = writer;
-  rc.metrics = instruments;
-  for (size_t i = 0; i < s.readers; ++i)
-    rc.readers.push_back(tmf::spawn_store_reader(sys, env, instruments));
-  rc.loader = tmf::spawn_store_reader(sys, env, instruments);
-  rc.idle_timeout = s.idle_timeout;
-  rc.load_timeout = s.request_timeout;
-  rc.max_resident = s.max_resident;
-  auto readers = rc.readers;
-  readers.push_back(rc.loader);
-  std::optional<cluster_parts> cluster;
-  if (s.cluster) {
-    cluster = start_cluster_links(sys, s, notifier);
-    rc.cluster = cluster->routing;
-  }
-  auto router = tmf::spawn_router(sys, std::move(rc));
-  if (cluster)
-    start_shard_mover(sys, s, *cluster, writer, router, env);
-  env.reset(); // the store actors own it now
-  if (cluster) {
-    tmf::gateway_targets targets{router, readers.front(), {}, notifier};
-    if (auto msg = publish_gateway(sys, s, targets, *cluster); !msg.empty()) {
-      stop_cluster(*cluster);
-      caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(notifier, caf::exit_reason::user_shutdown);
-      for (auto& r : readers)
-        caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-      return fail(msg);
-    }
-  }
-
-  auto stop_actors = [&] {
-    if (cluster)
-      stop_cluster(*cluster);
-    {
-      // The customers answer (or fail) their last requests, and the
-      // notifier stores its positions, before the store goes away.
-      caf::scoped_actor self{sys};
-      for (auto handle : {caf::actor_cast<caf::actor>(router),
-                          caf::actor_cast<caf::actor>(notifier)}) {
-        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-        self->wait_for(handle);
-      }
-    }
-    for (auto& r : readers)
-      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    sys.await_all_actors_done();
-  };
+  service_actors actors;
+  if (auto msg = start_actors(sys, s, std::move(env), instruments, actors);
+      !msg.empty())
+    return fail(msg);
 
   std::unique_ptr<tmf::http::server> http;
   try {
     auto hs = http_settings(s);
-    hs.writer = writer;
+    hs.writer = actors.writer;
     hs.metrics = metrics;
     hs.auth = auth;
-    http = std::make_unique<tmf::http::server>(sys, router, notifier,
+    http = std::make_unique<tmf::http::server>(sys, actors.router,
+                                               actors.notifier,
                                                std::move(hs));
   } catch (const std::exception& e) {
-    stop_actors();
+    actors.stop(sys);
     return fail(e.what());
   }
   // Events are delivered once their href can be built.
-  caf::anon_send(notifier, tmf::start_atom_v, http->href_base());
+  caf::anon_send(actors.notifier, tmf::start_atom_v, http->href_base());
   auto listening = http->url();
   if (auto tls = http->tls_url(); !tls.empty())
     listening += " and " + tls;
@@ -509,19 +547,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   tmf::log::info("listening on " + listening);
 
-  auto sig = wait_for_signal();
-  for (; sig == SIGHUP; sig = wait_for_signal()) {
-    // SIGHUP: new HTTPS handshakes take the certificate read now.
-    std::string why;
-    if (!s.ops.tls)
-      tmf::log::info("received SIGHUP; nothing to reload (tls=off)");
-    else if (http->reload_tls(why))
-      tmf::log::info("received SIGHUP; reloaded the TLS certificate and "
-                     "key");
-    else
-      tmf::log::error("received SIGHUP; the TLS certificate and key "
-                      "stay as they were: " + why);
-  }
+  auto sig = wait_for_stop_signal(s, *http);
   tmf::log::info(std::string{"received "}
                  + (sig == SIGINT ? "SIGINT" : "SIGTERM")
                  + ", shutting down");
@@ -531,7 +557,7 @@ int main(int argc, char** argv) {
   if (s.ops.unready_delay.count() > 0)
     std::this_thread::sleep_for(s.ops.unready_delay);
   http->stop(s.shutdown_timeout);
-  stop_actors();
+  actors.stop(sys);
   http.reset(); // after the actors: they may hold request handles
   tmf::log::info("stopped");
   return 0;
