@@ -45,6 +45,15 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# running PID: the process exists and has not exited (a zombie has: PID 1
+# of some containers never reaps orphans, and kill -0 succeeds on them).
+running() {
+  local pid=$1 state
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n "$state" && "$state" != Z ]]
+}
+
 # start_node DIR NAME: starts one node from DIR/nodes.
 start_node() {
   local dir=$1 name=$2 line http_port args
@@ -69,7 +78,7 @@ wait_linked() {
     local all=1
     while read -r name _; do
       peers=$(grep -c "cluster: link to .* up" "$dir/$name/log" 2>/dev/null || true)
-      if ! kill -0 "$(cat "$dir/$name/pid")" 2>/dev/null; then
+      if ! running "$(cat "$dir/$name/pid")"; then
         echo "cluster.sh: node $name exited; see $dir/$name/log" >&2
         return 1
       fi
@@ -140,7 +149,7 @@ down() {
   while read -r name _; do
     pid=$(cat "$dir/$name/pid" 2>/dev/null || true)
     [[ -n "$pid" ]] || continue
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    while running "$pid" && ((SECONDS < deadline)); do
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
