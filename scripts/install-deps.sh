@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing tmf629d needs on Debian 12:
 # the -dev packages (apt-get) and Node.js/npm for the conformance kit's
-# newman (run-ctk.sh installs newman itself from npm). Installs only what is
+# newman (run-ctk.sh installs newman itself from npm), and the openssl CLI
+# (the cluster test makes throw-away certificates with it). Installs only what is
 # missing; as root, or through sudo.
 set -euo pipefail
 
@@ -9,7 +10,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev librestinio-dev libasio-dev libfmt-dev libhttp-parser-dev
   liblmdb-dev nlohmann-json3-dev catch2 libbenchmark-dev
-  wrk gnuplot-nox curl procps
+  wrk gnuplot-nox curl procps openssl
 )
 missing=()
 for p in "${packages[@]}"; do
