@@ -123,6 +123,22 @@ size_t link_events(local_cluster& c, const std::string& node,
   return occurrences(c.log(node), "cluster: link to " + peer + " " + what);
 }
 
+/// The lines of `text` holding `part`.
+std::string lines_with(const std::string& text, const std::string& part) {
+  std::string out;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    auto end = text.find('\n', begin);
+    if (end == std::string::npos)
+      end = text.size();
+    auto line = text.substr(begin, end - begin);
+    if (line.find(part) != std::string::npos)
+      out += line + "\n";
+    begin = end + 1;
+  }
+  return out;
+}
+
 /// Asserts that `target` through `node` answers 503 with Retry-After
 /// within 100 ms, `times` times.
 void check_fast_503(http_client& http, const std::string& node,
@@ -678,9 +694,13 @@ TEST_CASE("nodes linked over TLS forward requests, and a node with a "
   CHECK(served > 20);
   for (const auto& [p, other] : pair) {
     auto log = c.log(p);
-    INFO(p << " log:\n" << log << "\nn3 log:\n" << c.log("n3"));
+    INFO(p << " logged:\n" << lines_with(log, "cluster: link to"));
     CHECK(link_events(c, p, "n3", "up") == ups[p]);
-    CHECK(occurrences(log, "cluster: link to n3 refused: cannot connect") == 1);
+    // The failed handshake ends CAF's connect with
+    // disconnect_during_handshake or, at times, connection_timeout: a
+    // line whenever the reason changes.
+    CHECK(occurrences(log, "cluster: link to n3 refused: cannot connect")
+          >= 1);
     // The refused handshakes cost the healthy link nothing.
     CHECK(occurrences(log, "cluster: link to " + other) == events[p]);
     check_fast_503(cl[p], p, base + "/customer/" + owned_by(seeded, "n3"), 2);
