@@ -709,3 +709,21 @@ TEST_CASE("nodes linked over TLS forward requests, and a node with a "
   http_client n3{c.node("n3").port};
   check_fast_503(n3, "n3", base + "/customer/" + owned_by(seeded, "n1"), 2);
 }
+
+TEST_CASE("--help shows the cluster's boolean options as the bare flags the "
+          "command line takes") {
+  auto help = run_command({TMF629D_PATH, "--help"}, {}, 20s);
+  REQUIRE(help.exit_code == 0);
+  CHECK(occurrences(help.output, "--cluster.tls ") == 1);
+  CHECK(occurrences(help.output, "=<boolean>") == 0);
+  CHECK(occurrences(help.output, "--cluster.epoch=<") == 1);
+  // What the help shows is what the command line takes: CAF 0.17 refuses
+  // a boolean with a value.
+  temp_dir dir;
+  auto with_value = run_command(
+    {TMF629D_PATH, "verify", "--cluster.tls=true",
+     "--tmf.data-dir=" + dir.path() + "/data"},
+    {}, 20s);
+  CHECK(occurrences(with_value.output, "bad option") == 1);
+  CHECK(occurrences(with_value.output, "--cluster.tls=true") == 1);
+}
