@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <pthread.h>
+
 #include <caf/actor_companion.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/scoped_execution_unit.hpp>
@@ -133,6 +135,7 @@ void gateway::sweep() {
 }
 
 void gateway::sweep_loop() {
+  pthread_setname_np(pthread_self(), "http.sweep");
   std::unique_lock<std::mutex> guard{mtx_};
   while (!stopped_) {
     stopping_.wait_for(guard, sweep_interval_);
