@@ -262,3 +262,53 @@ class GatedPairTest(unittest.TestCase):
         self.assertEqual(len(calls), 4)
         self.assertEqual(b.repeated_pairs, 1)
         self.assertNotIn("note", got[0])
+
+
+class ThreadsTest(unittest.TestCase):
+    def slice_with(self, scenario, conns, rps, threads):
+        r = measured(scenario, conns, 0, rps, 1.0, 100, 200)
+        r["requests"] = 1000
+        r["threads"] = {node: [{"tid": i, "name": "x", "role": role,
+                                "cpu_s": cpu}
+                               for i, (role, cpu) in enumerate(ts)]
+                        for node, ts in threads.items()}
+        return r
+
+    def slices(self):
+        return [
+            self.slice_with("get-local", 64, 100, {
+                "n1": [("RESTinio I/O", 0.010), ("CAF worker", 0.005)],
+                "n2": [("CAF worker", 0.0)]}),
+            self.slice_with("get-forwarded", 64, 50, {
+                "n1": [("RESTinio I/O", 0.012), ("CAF worker", 0.008),
+                       ("CAF worker", 0.002), ("CAF clock", 0.0025)],
+                "n2": [("CAF worker", 0.009), ("idle", 0.0001)]}),
+            self.slice_with("get-forwarded", 16, 50, {"n1": []}),
+        ]
+
+    def test_costs_per_node_and_role(self):
+        costs = cluster.thread_costs(self.slices()[1])
+        self.assertAlmostEqual(costs[("n1", "CAF worker")], 10.0)
+        self.assertAlmostEqual(costs[("n1", "CAF clock")], 2.5)
+        self.assertAlmostEqual(costs[("n2", "CAF worker")], 9.0)
+
+    def test_rows_at_the_count_nearest_64_largest_first(self):
+        c, rows = cluster.forwarding_threads(self.slices())
+        self.assertEqual(c, 64)
+        self.assertEqual(rows[0][:2], ("n1", "RESTinio I/O"))
+        by_key = {(n, r): (a, b) for n, r, a, b in rows}
+        self.assertEqual(by_key[("n1", "CAF worker")], (5.0, 10.0))
+        self.assertEqual(by_key[("n1", "CAF clock")], (0.0, 2.5))
+        self.assertEqual(by_key[("n2", "CAF worker")], (0.0, 9.0))
+
+    def test_table_in_the_section(self):
+        slices = self.slices()
+        text = "\n".join(cluster.render_section(
+            {"nodes": 3, "slices": slices,
+             "rows": cluster.summarize(slices, [16, 64])}))
+        self.assertIn("| n2 | CAF worker | 0.0 | 9.0 | +9.0 |", text)
+        self.assertIn("| all | | 15.0 | 33.6 | +18.6 |", text)
+        self.assertNotIn("idle", text)  # below 0.3 µs on both sides
+
+    def test_no_samples_no_table(self):
+        self.assertIsNone(cluster.forwarding_threads([]))

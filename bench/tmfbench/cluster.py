@@ -237,6 +237,41 @@ CLUSTER_METHOD = (
     "and c=1 gives the unloaded round trip.")
 
 
+def thread_costs(r):
+    """{(node, role): CPU µs per request} of a slice with per-thread
+    samples (threads of one role on one node added up)."""
+    out = {}
+    if not r.get("requests"):
+        return out
+    for node, threads in (r.get("threads") or {}).items():
+        for t in threads:
+            key = (node, t["role"])
+            out[key] = out.get(key, 0.0) + 1e6 * t["cpu_s"] / r["requests"]
+    return out
+
+
+def forwarding_threads(slices, near=64):
+    """Where a forwarded GET's CPU goes: the median get-local and
+    get-forwarded slices at the connection count nearest `near`, as rows
+    (node, role, local µs/req, forwarded µs/req), the largest forwarded
+    first; (connections, rows), or None without such slices."""
+    fwd = [r for r in slices if r["scenario"] == "get-forwarded"
+           and r.get("threads")]
+    if not fwd:
+        return None
+    c = min({r["connections"] for r in fwd}, key=lambda x: abs(x - near))
+    a = _median_slice([r for r in slices if r["scenario"] == "get-local"
+                       and r["connections"] == c and r.get("threads")])
+    b = _median_slice([r for r in fwd if r["connections"] == c])
+    if a is None or b is None:
+        return None
+    ca, cb = thread_costs(a), thread_costs(b)
+    rows = [(node, role, ca.get((node, role), 0.0), cb.get((node, role), 0.0))
+            for node, role in set(ca) | set(cb)]
+    rows.sort(key=lambda x: (-x[3], x[0], x[1]))
+    return c, rows
+
+
 def render_section(cluster):
     """The report's cluster section (a list of lines)."""
     rows = cluster.get("rows") or []
@@ -269,6 +304,25 @@ def render_section(cluster):
                          r["a_p99_us"] / 1000, r["b_p99_us"] / 1000,
                          _fmt_ratio(r, "p99"),
                          r["a_errors"] + r["b_errors"]))
+        w.append("")
+    where = forwarding_threads(cluster.get("slices") or [])
+    if where:
+        c, trows = where
+        w += ["Where the CPU of a GET goes, by node and thread, at c=%d (the "
+              "median slices; µs per request, threads of one role on one "
+              "node added up; n1 receives every request):\n" % c,
+              "| node | thread | local | forwarded | difference |",
+              "|---|---|---:|---:|---:|"]
+        tot_a = tot_b = 0.0
+        for node, role, ua, ub in trows:
+            tot_a += ua
+            tot_b += ub
+            if ua < 0.3 and ub < 0.3:
+                continue
+            w.append("| %s | %s | %.1f | %.1f | %+.1f |" % (
+                node, role, ua, ub, ub - ua))
+        w.append("| all | | %.1f | %.1f | %+.1f |" % (tot_a, tot_b,
+                                                      tot_b - tot_a))
         w.append("")
     spread = [r for r in rows if r["comparison"] != "forwarding"]
     if spread:
@@ -404,6 +458,7 @@ class ClusterBench:
         self.slices = []
         self.notes = []
         self.repeated_pairs = 0
+        self.roles = {}
         self.loaded_per_node = {}
         self.seed = int(time.time()) % 100000
 
@@ -515,6 +570,9 @@ class ClusterBench:
                      max(2.0, self.a.duration), ["ids=" + self.all_ids])
         for n in self.cluster.nodes:
             service.settle(n["pid"], self.a.settle_timeout)
+        # threads are named from the system calls they idle in: now
+        self.roles = {n["name"]: procfs.thread_roles(n["pid"])
+                      for n in self.cluster.nodes}
 
     def args_of(self, s, k):
         if s == "get-local":
@@ -560,6 +618,7 @@ class ClusterBench:
         else:
             conns = [c]
             urls = [nodes[0]["url"]]
+        threads0 = {n["name"]: procfs.thread_cpu(n["pid"]) for n in nodes}
         cpu0 = self.cluster.cpu()
         busy0 = procfs.machine_busy_s()
         t0 = time.monotonic()
@@ -570,12 +629,17 @@ class ClusterBench:
         wall = time.monotonic() - t0
         cpu1 = self.cluster.cpu()
         busy1 = procfs.machine_busy_s()
+        threads1 = {n["name"]: procfs.thread_cpu(n["pid"]) for n in nodes}
         r = combine(parts)
         client = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         add_cluster_cpu(r, cpu0, cpu1, client, busy1 - busy0, wall)
         r["scenario"] = s
         r["connections"] = c
         r["wrk_connections"] = conns
+        r["threads"] = {
+            name: procfs.thread_cpu_delta(threads0[name], threads1.get(name, {}),
+                                          self.roles.get(name))
+            for name in threads0}
         settle = max(service.settle(n["pid"], self.a.settle_timeout)
                      for n in nodes)
         if settle > 1.0:
