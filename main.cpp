@@ -256,9 +256,13 @@ void print_help(const tmf::config& cfg) {
     name.append(opt.category().data(), opt.category().size());
     name += '.';
     name.append(opt.long_name().data(), opt.long_name().size());
-    name += "=<";
-    name.append(opt.type_name().data(), opt.type_name().size());
-    name += ">";
+    // CAF 0.17 takes a boolean as a bare flag on the command line
+    // (`--cluster.tls`); `--cluster.tls=true` is an illegal argument.
+    if (!opt.is_flag()) {
+      name += "=<";
+      name.append(opt.type_name().data(), opt.type_name().size());
+      name += ">";
+    }
     if (name.size() < 34)
       name.resize(34, ' ');
     text += name + " ";

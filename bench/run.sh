@@ -9,6 +9,8 @@
 #   --connections 1,16,64,256   --duration 3s   --pairs 2   --load 10000
 #   --target URL [--allow-remote] [--target-pid PID]   (skip starting tmf629d)
 #   --out DIR   --no-pin   --skip-micro   --allow-errors
+#   --cluster N   (N nodes via scripts/cluster.sh instead: forwarded vs local
+#                  GET, one node vs all for GET and create)
 #
 # Without --target it builds tmf629d, the ceilings, event_sink and micro_bench (Release,
 # in build-bench/ unless --build-dir), starts a fresh tmf629d on a temporary
@@ -30,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --target|--target=*) with_service=0; args+=("$1"); shift ;;
     -h|--help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exec python3 "$here/bench.py" --help ;;
     *) args+=("$1"); shift ;;
   esac

@@ -51,6 +51,15 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# running PID: the process exists and has not exited (a zombie has: PID 1
+# of some containers never reaps orphans, and kill -0 succeeds on them).
+running() {
+  local pid=$1 state
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n "$state" && "$state" != Z ]]
+}
+
 # write_config DIR: DIR/cluster.ini from DIR/nodes and DIR/epoch.
 write_config() {
   local dir=$1 name caf http members=()
@@ -78,7 +87,7 @@ stop_node() {
   [[ -n "$pid" ]] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   deadline=$((SECONDS + 10))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+  while running "$pid" && ((SECONDS < deadline)); do
     sleep 0.1
   done
   kill -KILL "$pid" 2>/dev/null || true
@@ -149,7 +158,7 @@ wait_linked() {
     local all=1
     while read -r name _; do
       peers=$(grep -c "cluster: link to .* up" "$dir/$name/log" 2>/dev/null || true)
-      if ! kill -0 "$(cat "$dir/$name/pid")" 2>/dev/null; then
+      if ! running "$(cat "$dir/$name/pid")"; then
         echo "cluster.sh: node $name exited; see $dir/$name/log" >&2
         return 1
       fi
@@ -208,7 +217,7 @@ down() {
   while read -r name _; do
     pid=$(cat "$dir/$name/pid" 2>/dev/null || true)
     [[ -n "$pid" ]] || continue
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    while running "$pid" && ((SECONDS < deadline)); do
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true

@@ -2,6 +2,7 @@
 # Installs what building, running and testing tmf629d needs on Debian 12:
 # the -dev packages (apt-get), clang with its sanitizer and libFuzzer
 # runtimes and llvm-symbolizer (the sanitizer build of scripts/test.sh),
+# the openssl CLI (the cluster test makes throw-away certificates with it),
 # and Node.js/npm for the conformance kit's newman (run-ctk.sh installs
 # newman itself from npm). Installs only what is missing; as root, or
 # through sudo.
@@ -13,7 +14,7 @@ packages=(
   liblmdb-dev nlohmann-json3-dev libre2-dev catch2 libbenchmark-dev
   clang libclang-rt-14-dev llvm python3
   prometheus-cpp-dev libjwt-dev libssl-dev lmdb-utils dpkg-dev file
-  wrk gnuplot-nox curl procps
+  wrk gnuplot-nox curl procps openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -89,6 +89,18 @@ class ThreadTest(unittest.TestCase):
         self.assertEqual(roles[29428],
                          "detached actor (store writer, readers, loader)")
 
+    def test_roles_of_a_cluster_node(self):
+        # n1 of `scripts/cluster.sh up 2`, idle: the middleman's I/O thread
+        # shares the worker's name and waits in epoll_wait
+        roles = procfs.thread_roles(25999, ROOT)
+        self.assertEqual(len(roles), 13)
+        self.assertEqual(roles[26017], "CAF worker")                 # futex
+        self.assertEqual(roles[26020], "CAF middleman I/O (cluster links)")
+        self.assertEqual(roles[26041], "notifier HTTP client (libcurl)")
+        self.assertEqual(roles[26040], "RESTinio I/O")
+        self.assertEqual(roles[26038], "HTTP gateway sweep")
+        self.assertEqual(roles[26018], "CAF clock")
+
     def test_shared_name_without_syscall_file_is_the_worker(self):
         # pid 9003 was recorded without task/*/syscall
         self.assertEqual(procfs.thread_role(9003, 9005, "caf.multiplexer", ROOT),

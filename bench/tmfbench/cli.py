@@ -107,6 +107,12 @@ def build_parser():
                    help="after `get`: constant-rate GET probes at these fractions "
                    "of the closed-loop get throughput (empty: off)")
     p.add_argument("--micro-min-time", default="0.2")
+    p.add_argument("--cluster", type=int, default=0, metavar="N",
+                   help="cluster mode instead of the single-node scenarios: "
+                   "N nodes started by scripts/cluster.sh, GET and create "
+                   "sent to one node vs spread over all, and a forwarded GET "
+                   "vs a local one (CPU of all nodes per request, p99), as "
+                   "ratios in ABBA pairs; --service-arg goes to every node")
     p.add_argument("--allow-errors", action="store_true",
                    help="exit 0 even when requests failed")
     return p
@@ -140,6 +146,11 @@ def parse_args(argv=None):
         if not is_loopback(u.hostname) and not a.allow_remote:
             p.error("--target %s is not a loopback address; pass --allow-remote "
                     "to load a remote server" % u.hostname)
+    if a.cluster:
+        if a.cluster < 2:
+            p.error("--cluster takes the number of nodes, at least 2")
+        if a.target:
+            p.error("--cluster starts its own nodes: it does not take --target")
     if not shutil.which("wrk"):
         p.error("wrk not found (apt-get install wrk)")
     return a

@@ -92,7 +92,8 @@ def snapshot(pid, root=PROC):
 # Idle system calls of the service's threads on x86_64 (/proc/TID/syscall
 # while the thread waits): they tell apart threads that share a name.
 # CAF 0.17 names its scheduler worker `caf.multiplexer`, and a thread
-# started from it (the notifier's libcurl thread) inherits that name.
+# started from it (the notifier's libcurl thread) inherits that name; so
+# does the middleman's I/O thread of a cluster node (epoll).
 _POLL_SYSCALLS = {"7", "271"}        # poll, ppoll: curl_multi_poll
 _EPOLL_SYSCALLS = {"232", "281", "441"}  # epoll_wait, epoll_pwait(2): asio
 
@@ -132,8 +133,14 @@ def thread_role(pid, tid, name, root=PROC):
     if tid == pid:
         return "main thread"
     if name == "caf.multiplexer":
-        return ("notifier HTTP client (libcurl)" if syscall in _POLL_SYSCALLS
-                else "CAF worker")
+        if syscall in _POLL_SYSCALLS:
+            return "notifier HTTP client (libcurl)"
+        if syscall in _EPOLL_SYSCALLS:
+            # a cluster node: CAF's middleman (BASP connections to peers)
+            return "CAF middleman I/O (cluster links)"
+        return "CAF worker"
+    if name == "http.sweep":
+        return "HTTP gateway sweep"
     if name == "caf.clock":
         return "CAF clock"
     if name == "caf.actor":

@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.parse
 
-from . import ceilings, hub, perf, procfs, service, wrk
+from . import ceilings, cluster, hub, perf, procfs, service, wrk
 from .chart import write_chart
 from .common import BENCH_DIR, fmt_mib, log
 from .procs import Procs, pinned
@@ -243,6 +243,8 @@ class Bench:
     def run(self):
         """The whole run; returns the exit status."""
         a = self.a
+        if a.cluster:
+            return self.run_cluster()
         stamp = dt.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
         self.out = a.out or os.path.join(BENCH_DIR, "results", stamp)
         os.makedirs(self.out, exist_ok=True)
@@ -618,6 +620,55 @@ class Bench:
             log("bench: micro_bench failed: " + out.stderr[-500:])
             return
         self.micro = json.loads(out.stdout)
+
+    # -- cluster mode -------------------------------------------------------
+    def run_cluster(self):
+        """--cluster N: the cluster's comparisons (tmfbench/cluster.py)
+        instead of the single-node scenarios; returns the exit status."""
+        a = self.a
+        stamp = dt.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        self.out = a.out or os.path.join(BENCH_DIR, "results", stamp)
+        os.makedirs(self.out, exist_ok=True)
+        binary = a.service_bin or os.path.join(a.bin_dir, "tmf629d")
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("service binary not found: %s" % binary)
+        self.tmp = tempfile.mkdtemp(prefix="tmf629-bench-", dir=a.tmp_dir)
+        self.started = dt.datetime.utcnow()
+        log("bench: cluster mode, %d nodes; results -> %s; pinning: %s" % (
+            a.cluster, self.out, "nodes cpu %s, wrk cpu %s" % (
+                self.server_cpus, self.client_cpus) if self.pin else "off"))
+        try:
+            cb = cluster.ClusterBench(a, self.tmp, self.out, self.server_cpus,
+                                      self.client_cpus, binary)
+            part = cb.run()
+            self.notes += cb.notes
+        finally:
+            if not a.keep_tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.finished = dt.datetime.utcnow()
+        errors = sum(r["error_total"] for r in part["slices"])
+        result = {
+            "started": self.started.isoformat() + "Z",
+            "finished": self.finished.isoformat() + "Z",
+            "environment": environment(),
+            "options": dict(vars(a)),
+            "command": "bench/bench.py " + " ".join(sys.argv[1:]),
+            "cluster": part,
+            "errors_total": errors,
+            "notes": self.notes,
+        }
+        write_json(self.out, result)
+        with open(os.path.join(self.out, "report.md"), "w") as f:
+            f.write(cluster.render_report(result))
+        log("")
+        with open(os.path.join(self.out, "report.md")) as f:
+            sys.stdout.write(f.read())
+        log("\nbench: report %s" % os.path.join(self.out, "report.md"))
+        if errors:
+            log("\n!!! THIS RUN HAD ERRORS: %d failed requests (see report) !!!"
+                % errors)
+            return 0 if a.allow_errors else EXIT_ERRORS
+        return 0
 
     # -- outputs -----------------------------------------------------------
     def write_outputs(self):

@@ -270,7 +270,7 @@ TEST_CASE("bad configuration stops start-up with one clear line") {
      "cluster.members"},
     {{data, "--cluster.self=n1", "--cluster.epoch=1",
       "--cluster.members=[\"n1=127.0.0.1:1=http://x\",\"n2=127.0.0.1:2=http://y\"]",
-      "--cluster.tls=true"},
+      "--cluster.tls"},
      "cluster.tls"},
   };
   for (auto& c : cases) {
