@@ -368,7 +368,10 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
       auto& st = self->state;
       const auto& names = st.table.names();
       auto i = std::find(names.begin(), names.end(), theirs.member);
-      if (i == names.end() || !agrees(st.hello, theirs)) {
+      // A hello in this node's own name comes from a node configured with
+      // the same cluster.self: never link it.
+      if (i == names.end() || theirs.member == st.hello.member
+          || !agrees(st.hello, theirs)) {
         auto why = "node " + theirs.member + " has " + describe(theirs)
                    + ", we have " + describe(st.hello);
         if (st.refused.insert(why).second)

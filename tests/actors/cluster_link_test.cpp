@@ -546,8 +546,8 @@ TEST_CASE_METHOD(gateway_fixture,
 
 TEST_CASE_METHOD(gateway_fixture,
                  "a cluster gateway refuses a hello with another epoch, "
-                 "membership or protocol, or from an unknown member, and "
-                 "logs each refusal once") {
+                 "membership or protocol, from an unknown member or in its "
+                 "own name, and logs each refusal once") {
   start_gateway();
   auto p = std::make_shared<probe>();
   auto peer_gw = caf::actor_cast<caf::actor>(spawn_peer_gateway(p, 7));
@@ -562,10 +562,11 @@ TEST_CASE_METHOD(gateway_fixture,
   other_proto.proto = tmf::cluster_proto + 1;
   auto stranger = hello_of("n1", 7);
   stranger.member = "n9";
+  auto twin = hello_of("n2", 7); // another node configured as n2
   tmf::test::stderr_capture log;
   for (int round = 0; round < 2; ++round) {
     for (const auto& h : {other_epoch, other_members, other_proto,
-                          stranger}) {
+                          stranger, twin}) {
       INFO("round " << round << ": " << h.member << " epoch " << h.epoch
                     << " proto " << h.proto);
       auto answer = hello(h, peer_gw);
@@ -577,13 +578,14 @@ TEST_CASE_METHOD(gateway_fixture,
   }
   auto text = log.text();
   INFO(text);
-  CHECK(tmf::test::count_of(text, "cluster: refusing a link: ") == 4);
+  CHECK(tmf::test::count_of(text, "cluster: refusing a link: ") == 5);
   CHECK(tmf::test::count_of(text, "node n1 has epoch 2,") == 1);
   CHECK(tmf::test::count_of(text, "protocol "
                                     + std::to_string(tmf::cluster_proto + 1)
                                     + ", we have")
         == 1);
   CHECK(tmf::test::count_of(text, "node n9 has") == 1);
+  CHECK(tmf::test::count_of(text, "node n2 has") == 1);
   // None of them brought the link up.
   auto got = retrieve("id-1");
   REQUIRE_FALSE(got);
