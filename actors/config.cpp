@@ -6,11 +6,43 @@
 
 #include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>
+#include <caf/make_config_option.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/log.hpp"
 #include "domain/hub.hpp"
 
 namespace tmf {
+
+namespace {
+
+// CAF keeps the metadata of an option type (check, store, get, parse and
+// the type's name) in a function-local static of the inline template
+// `caf::detail::option_meta_state_instance<T>()`. libcaf_core and this
+// program each define that static for the types both use, and the dynamic
+// linker binds libcaf_core's references to the program's copy. When two
+// compilers built the two sides (Debian's gcc for libcaf_core, clang for the
+// sanitizer build) they initialise it differently: gcc fills the function
+// pointers at link time and constructs only the name on the first call;
+// clang constructs everything on the first call. Whoever calls first sets
+// the shared guard, so when libcaf_core's base configuration declared its
+// `std::vector<std::string>` options first, the program's copy kept null
+// function pointers, and the first check of such an option jumped to
+// address 0 (`middleman.app-identifiers` below, then `cluster.members`).
+// Making this program's own copies first, before main() and so before any
+// configuration exists, initialises them completely whichever compiler built
+// either side.
+template <class... Ts>
+bool init_option_metadata() {
+  (caf::detail::option_meta_state_instance<Ts>(), ...);
+  return true;
+}
+
+[[maybe_unused]] const bool option_metadata_ready
+  = init_option_metadata<bool, std::string, std::vector<std::string>,
+                         caf::timespan>();
+
+} // namespace
 
 config::config() {
   opt_group{custom_options_, "tmf"}

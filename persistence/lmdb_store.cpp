@@ -808,7 +808,10 @@ read_txn environment::read() {
     txn.lmdb.check("mdb_txn_begin",
                    mdb_txn_begin(impl_->env, nullptr, MDB_RDONLY, &txn.txn));
   } catch (store_error& err) {
-    txn.txn = nullptr;
+    // A real failure leaves the handle unset; a failure reported by the
+    // fault hook after the call went through must not leak the reader.
+    if (txn.txn != nullptr)
+      mdb_txn_abort(std::exchange(txn.txn, nullptr));
     txn.error = std::move(err.text);
   }
   return result;

@@ -1258,10 +1258,9 @@ TEST_CASE("erase_below and erase_prefix remove exactly their keys") {
   std::vector<write_op> ops;
   for (uint64_t i = 1; i <= 2000; ++i)
     ops.push_back({write_op::put, table::outbox, seq_key(i), "e", 0});
-  for (auto key : {"a\0x", "ab\0y", "ab", "b\0z"})
-    ops.push_back({write_op::put, table::parked,
-                   std::string{key, std::char_traits<char>::length(key) + 2},
-                   "p", 0});
+  for (auto key : {std::string{"a\0x", 3}, std::string{"ab\0y", 4},
+                   std::string{"ab"}, std::string{"b\0z", 3}})
+    ops.push_back({write_op::put, table::parked, key, "p", 0});
   std::vector<write_result> results;
   std::string error;
   REQUIRE(env->apply(ops, results, error) == status::ok);
