@@ -10,6 +10,7 @@
 #include "actors/metrics.hpp"
 #include "http/context.hpp"
 #include "http/guarded_socket.hpp"
+#include "http/listener_settings.hpp"
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
 #include "http/tls.hpp"
@@ -50,50 +51,23 @@ struct server::impl {
   std::unique_ptr<tls_listener> tls; ///< on `io`; closed before it
   bool stopped = false;
 
-  /// RESTinio's own limits: requests over them are refused while parsing.
-  restinio::incoming_http_msg_limits_t msg_limits() const {
-    const auto& s = ctx->cfg;
-    return restinio::incoming_http_msg_limits_t{}
-      .max_url_size(s.max_url_size)
-      .max_field_name_size(s.max_header_size)
-      .max_field_value_size(s.max_header_size)
-      .max_field_count(s.max_header_count)
-      .max_body_size(s.max_body_size);
-  }
-
+  /// The plain listener: the shared settings, and an acceptor hook that
+  /// learns the bound port before the first connection is accepted.
   template <class Traits>
   restinio::running_server_handle_t<Traits> launch() {
     const auto& s = ctx->cfg;
     auto handler_ctx = ctx;
     auto bound = bound_port;
-    auto settings
-      = restinio::server_settings_t<Traits>{}
-          .address(s.address)
-          .port(s.port)
-          .protocol(s.address.find(':') != std::string::npos
-                      ? restinio::asio_ns::ip::tcp::v6()
-                      : restinio::asio_ns::ip::tcp::v4())
-          .request_handler([handler_ctx](restinio::request_handle_t req) {
-            return route(handler_ctx, std::move(req));
-          })
-          .handle_request_timeout(
-            std::chrono::duration_cast<std::chrono::milliseconds>(
-              s.request_timeout)
-            + std::chrono::seconds(2))
-          .read_next_http_message_timelimit(std::chrono::seconds(60))
-          .write_http_response_timelimit(std::chrono::seconds(10))
-          .incoming_http_msg_limits(msg_limits())
-          .max_parallel_connections(s.max_connections)
-          .acceptor_post_bind_hook(
-            [bound, handler_ctx](restinio::asio_ns::ip::tcp::acceptor& a) {
-              // Runs before the first connection is accepted.
-              auto port = a.local_endpoint().port();
-              bound->store(port);
-              const auto& cfg = handler_ctx->cfg;
-              handler_ctx->fallback_href_base
-                = "http://" + bracketed(cfg.address) + ":"
-                  + std::to_string(port) + cfg.base_path + "/customer/";
-            });
+    auto settings = listener_settings<Traits>(ctx, s.address, s.port);
+    settings.acceptor_post_bind_hook(
+      [bound, handler_ctx](restinio::asio_ns::ip::tcp::acceptor& a) {
+        auto port = a.local_endpoint().port();
+        bound->store(port);
+        const auto& cfg = handler_ctx->cfg;
+        handler_ctx->fallback_href_base
+          = "http://" + bracketed(cfg.address) + ":" + std::to_string(port)
+            + cfg.base_path + "/customer/";
+      });
     return restinio::run_async<Traits>(restinio::external_io_context(io),
                                        std::move(settings), s.io_threads);
   }

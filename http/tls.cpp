@@ -13,7 +13,7 @@
 #include <restinio/tls.hpp>
 
 #include "http/context.hpp"
-#include "http/routes.hpp"
+#include "http/listener_settings.hpp"
 
 namespace tmf::http {
 
@@ -133,36 +133,14 @@ tls_listener::tls_listener(std::shared_ptr<context> ctx,
   SSL_CTX_set_min_proto_version(native, st.cfg.tls13_only ? TLS1_3_VERSION
                                                           : TLS1_2_VERSION);
   SSL_CTX_set_cert_cb(native, &impl::select_cert, &st);
-  const auto& s = ctx->cfg;
-  auto handler_ctx = ctx;
   auto bound = st.bound;
-  auto settings
-    = restinio::server_settings_t<tls_traits>{}
-        .address(st.cfg.address)
-        .port(st.cfg.port)
-        .protocol(st.cfg.address.find(':') != std::string::npos
-                    ? asio::ip::tcp::v6()
-                    : asio::ip::tcp::v4())
-        .request_handler([handler_ctx](restinio::request_handle_t req) {
-          return route(handler_ctx, std::move(req));
-        })
-        .handle_request_timeout(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-            s.request_timeout)
-          + std::chrono::seconds(2))
-        .read_next_http_message_timelimit(std::chrono::seconds(60))
-        .write_http_response_timelimit(std::chrono::seconds(10))
-        .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                    .max_url_size(s.max_url_size)
-                                    .max_field_name_size(s.max_header_size)
-                                    .max_field_value_size(s.max_header_size)
-                                    .max_field_count(s.max_header_count)
-                                    .max_body_size(s.max_body_size))
-        .max_parallel_connections(s.max_connections)
-        .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
-          bound->store(a.local_endpoint().port());
-        })
-        .tls_context(std::move(tls));
+  auto settings = listener_settings<tls_traits>(ctx, st.cfg.address,
+                                                st.cfg.port);
+  settings
+    .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
+      bound->store(a.local_endpoint().port());
+    })
+    .tls_context(std::move(tls));
   st.server = std::make_unique<restinio::http_server_t<tls_traits>>(
     restinio::external_io_context(io), std::move(settings));
   try {

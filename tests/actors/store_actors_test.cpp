@@ -27,6 +27,7 @@
 #include "domain/customer_index.hpp"
 #include "fake_store.hpp"
 #include "persistence/lmdb_store.hpp"
+#include "support/stderr_capture.hpp"
 
 using tmf::customer_doc;
 using tmf::errc;
@@ -316,49 +317,6 @@ TEST_CASE_METHOD(store_fixture,
 
 namespace {
 
-/// Captures what this process writes to standard error while it lives.
-class stderr_capture {
-public:
-  stderr_capture() {
-    char tmpl[] = "/tmp/tmf-stderr-XXXXXX";
-    fd_ = ::mkstemp(tmpl);
-    REQUIRE(fd_ >= 0);
-    path_ = tmpl;
-    std::fflush(stderr);
-    saved_ = ::dup(STDERR_FILENO);
-    ::dup2(fd_, STDERR_FILENO);
-  }
-
-  ~stderr_capture() {
-    restore();
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-
-  /// Stops capturing; returns what was captured.
-  std::string text() {
-    restore();
-    std::ifstream in{path_};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-private:
-  void restore() {
-    if (saved_ < 0)
-      return;
-    std::fflush(stderr);
-    ::dup2(saved_, STDERR_FILENO);
-    ::close(saved_);
-    saved_ = -1;
-  }
-
-  int fd_ = -1;
-  int saved_ = -1;
-  std::string path_;
-};
-
 size_t count_of(const std::string& text, const std::string& part) {
   size_t n = 0;
   for (auto pos = text.find(part); pos != std::string::npos;
@@ -374,7 +332,7 @@ TEST_CASE_METHOD(store_fixture,
                  "removed, and logs it once") {
   REQUIRE(insert("c-1", "Ann"));
   std::filesystem::remove_all(tmp.path + "/data");
-  stderr_capture capture;
+  tmf::test::stderr_capture capture;
   for (auto i = 2; i < 5; ++i) {
     auto res = insert("c-" + std::to_string(i), "Bob");
     REQUIRE_FALSE(res);
