@@ -1,6 +1,7 @@
 #include "domain/customer_rules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -255,12 +256,22 @@ std::string quoted(const std::string& text) {
   return shown.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+/// An absolute URI (RFC 3986 `scheme ":" hier-part ...`): a scheme of a
+/// letter then letters, digits, `+`, `-` or `.`, a colon, at least one
+/// more character, and no white space or control characters anywhere.
 bool is_uri(const std::string& text) {
-  if (text.empty())
-    return false;
   for (unsigned char c : text)
     if (c <= 0x20 || c == 0x7F)
       return false;
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()
+      || !std::isalpha(static_cast<unsigned char>(text[0])))
+    return false;
+  for (size_t i = 1; i < colon; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.')
+      return false;
+  }
   return true;
 }
 
@@ -275,13 +286,9 @@ bool type_ok(kind k, const json& value) {
     case kind::string:
       return value.is_string();
     case kind::integer:
-      if (value.is_number_integer())
-        return true;
-      if (value.is_number_float()) {
-        auto x = value.get<double>();
-        return std::isfinite(x) && std::trunc(x) == x;
-      }
-      return false;
+      // The parser makes a number with a fraction or an exponent a float
+      // (`720.0`, `7.2e2`, `1E2`): JSON Schema's integer has neither.
+      return value.is_number_integer();
     case kind::number:
       return value.is_number();
     case kind::boolean:
@@ -325,6 +332,8 @@ bool check(const node& schema, const json& value, failure& err) {
     err.problem += kind_name(schema.type);
     err.problem += ", got ";
     err.problem += type_name(value);
+    if (schema.type == kind::integer && value.is_number_float())
+      err.problem += " with a fraction or an exponent";
     return false;
   }
   switch (schema.type) {
@@ -415,7 +424,75 @@ int days_in_month(int year, int month) {
   return days[month - 1];
 }
 
+// -- attribute paths ----------------------------------------------------------
+
+/// The node below `n` once its arrays are unwrapped; sets `multi` when
+/// there was an array.
+const node* unwrap(const node* n, bool& multi) {
+  while (n != nullptr && n->type == kind::array) {
+    multi = true;
+    n = n->items;
+  }
+  return n;
+}
+
+const node* property(const node& n, std::string_view name) {
+  for (const auto& [key, sub] : n.properties)
+    if (key == name)
+      return sub;
+  return nullptr;
+}
+
+attribute_type type_of(const node& n) {
+  switch (n.type) {
+    case kind::object:
+    case kind::array:
+      return attribute_type::structured;
+    case kind::string:
+      return n.fmt == format::date_time ? attribute_type::date_time
+                                        : attribute_type::string;
+    case kind::integer:
+      return attribute_type::integer;
+    case kind::number:
+      return attribute_type::number;
+    case kind::boolean:
+      return attribute_type::boolean;
+    default:
+      return n.properties.empty() ? attribute_type::unknown
+                                  : attribute_type::structured;
+  }
+}
+
+bool is_scalar(attribute_type t) {
+  return t != attribute_type::unknown && t != attribute_type::structured
+         && t != attribute_type::invalid;
+}
+
 } // namespace
+
+attribute_info customer_attribute(std::string_view path) {
+  attribute_info info;
+  const node* at = schemas().customer;
+  while (at != nullptr) {
+    at = unwrap(at, info.multi);
+    if (path.empty()) {
+      info.type = type_of(*at);
+      return info;
+    }
+    if (is_scalar(type_of(*at))) {
+      info.type = attribute_type::invalid;
+      return info;
+    }
+    auto dot = path.find('.');
+    at = property(*at, path.substr(0, dot));
+    path = dot == std::string_view::npos ? std::string_view{}
+                                         : path.substr(dot + 1);
+  }
+  // Not in the schema: an extension attribute, possibly holding arrays.
+  info.type = attribute_type::unknown;
+  info.multi = true;
+  return info;
+}
 
 bool is_rfc3339_date_time(std::string_view text) noexcept {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/query.hpp"
+
 namespace tmf::domain {
 
 /// Checks a POST body against `Customer_Create`: a JSON object, `name` and
@@ -35,6 +37,13 @@ std::optional<std::string> check_customer(const nlohmann::json& doc);
 /// unchanged.
 std::optional<std::string> apply_merge_patch(nlohmann::json& doc,
                                              const nlohmann::json& patch);
+
+/// What the Customer schema says about the attribute at the dotted `path`
+/// (arrays are looked through: `contactMedium.mediumType` is a string that
+/// a customer may hold several of). A path the schema does not describe is
+/// `unknown` and `multi` (extension attributes are allowed); a path that
+/// names a member of a string, number or boolean attribute is `invalid`.
+attribute_info customer_attribute(std::string_view path);
 
 /// True for an RFC 3339 `date-time` (e.g. `2024-05-01T10:00:00Z`,
 /// `2024-05-01T10:00:00.123+02:00`), with calendar-valid date and time.

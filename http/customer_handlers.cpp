@@ -79,7 +79,8 @@ void list_customers(const exchange_ptr& ex, std::string_view) {
     return ex->fail(*err);
   domain::list_request lr;
   std::string error;
-  if (!domain::parse_list_request(params, ex->ctx().cfg.limits, lr, error))
+  if (!domain::parse_list_request(params, ex->ctx().cfg.limits, lr, error,
+                                  domain::customer_attribute))
     return ex->fail(status::bad_request, error);
   auto base = ex->href_base();
   href_filters_to_ids(lr.query, base);
@@ -146,9 +147,6 @@ void patch_customer(const exchange_ptr& ex, std::string_view path_id) {
   auto id = customer_id(ex, path_id);
   if (!id)
     return;
-  query_params params;
-  if (auto err = read_query(*ex, params))
-    return ex->fail(*err);
   if (auto err = require_media_type(
         *ex, {"application/merge-patch+json", "application/json"},
         "PATCH /customer/{id} (RFC 7386 merge patch)"))
@@ -173,9 +171,6 @@ void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
   auto id = customer_id(ex, path_id);
   if (!id)
     return;
-  query_params params;
-  if (auto err = read_query(*ex, params))
-    return ex->fail(*err);
   exchange::ask(
     ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
     std::move(*id), correlation_id(ex));

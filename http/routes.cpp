@@ -9,6 +9,7 @@
 #include "http/customer_handlers.hpp"
 #include "http/exchange.hpp"
 #include "http/hub_handlers.hpp"
+#include "http/validate.hpp"
 
 namespace tmf::http {
 
@@ -99,9 +100,15 @@ void dispatch(const exchange_ptr& ex) {
       std::string_view param;
       if (!matches(entry.path, rest, param))
         continue;
-      for (const auto& m : entry.methods)
-        if (m.method == header.method())
-          return m.handler(ex, param);
+      for (const auto& m : entry.methods) {
+        if (m.method != header.method())
+          continue;
+        // Every route refuses a malformed query string alike.
+        query_params params;
+        if (auto err = read_query(*ex, params))
+          return ex->fail(*err);
+        return m.handler(ex, param);
+      }
       return ex->fail(status::method_not_allowed,
                       std::string{"method "} + header.method().c_str()
                         + " is not allowed here; allowed: "
