@@ -183,6 +183,7 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   hs.listener_log_size = s.listener_log_size;
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
+  hs.partial_content = s.partial_content;
   return hs;
 }
 

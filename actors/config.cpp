@@ -86,7 +86,10 @@ config::config() {
          "level of the one line logged per request")
     .add(cpu_scheduling, "cpu-scheduling",
          "batch (threads woken by another do not preempt it: fewer context "
-         "switches under load) or normal");
+         "switches under load) or normal")
+    .add(partial_content, "partial-content",
+         "true: a paged list that returns a strict subset answers 206; "
+         "false: 200, as the swagger declares");
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -320,6 +323,10 @@ std::string config::validate(settings& out) const {
     return "tmf.cpu-scheduling: '" + cpu_scheduling
            + "' is not one of batch, normal";
   out.batch_scheduling = cpu_scheduling == "batch";
+  if (partial_content != "true" && partial_content != "false")
+    return "tmf.partial-content: '" + partial_content
+           + "' is not one of true, false";
+  out.partial_content = partial_content == "true";
   return {};
 }
 
@@ -367,7 +374,8 @@ std::string describe(const settings& s) {
          + " log-level=" + log::to_string(static_cast<log::level>(s.log_level))
          + " request-log-level="
          + log::to_string(static_cast<log::level>(s.request_log_level))
-         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal");
+         + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
+         + " partial-content=" + (s.partial_content ? "true" : "false");
 }
 
 } // namespace tmf

@@ -57,6 +57,8 @@ struct settings {
   int log_level = 1;         ///< tmf::log::level
   int request_log_level = 1; ///< level of the per-request lines
   bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
+  /// A paged list that is a strict subset answers 206 (else 200).
+  bool partial_content = true;
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -104,6 +106,7 @@ struct config : caf::actor_system_config {
   std::string log_level = "info";
   std::string request_log_level = "info";
   std::string cpu_scheduling = "batch";
+  std::string partial_content = "true";
 
   config();
 

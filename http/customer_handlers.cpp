@@ -12,6 +12,7 @@
 #include "domain/json_body.hpp"
 #include "domain/query_string.hpp"
 #include "domain/stored_text.hpp"
+#include "http/paging.hpp"
 #include "http/validate.hpp"
 
 namespace tmf::http {
@@ -90,16 +91,23 @@ void list_customers(const exchange_ptr& ex, std::string_view) {
         (std::chrono::system_clock::now() + ex->ctx().cfg.request_timeout)
           .time_since_epoch())
         .count();
-  auto paged = lr.paged;
+  auto partial = lr.paged && ex->ctx().cfg.partial_content;
+  page_position pos;
+  pos.offset = lr.query.offset;
+  pos.limit = lr.query.limit;
   exchange::ask(
     ex,
-    [ex, base, paged](list_page& page) {
-      auto count = page.items.size();
-      auto st = paged && count < page.total ? status::partial_content
-                                            : status::ok;
+    [ex, base, partial, pos](list_page& page) mutable {
+      pos.total = page.total;
+      pos.count = page.items.size();
+      auto st = partial && pos.count < pos.total ? status::partial_content
+                                                 : status::ok;
+      auto list_url = base.substr(0, base.size() - 1); // no trailing slash
       ex->reply(st, page_body(base, page),
-                {{"X-Total-Count", std::to_string(page.total)},
-                 {"X-Result-Count", std::to_string(count)}});
+                {{"X-Total-Count", std::to_string(pos.total)},
+                 {"X-Result-Count", std::to_string(pos.count)},
+                 {"Link", link_header(list_url,
+                                      ex->request()->header().query(), pos)}});
     },
     list_atom_v, std::move(lr.query));
 }

@@ -37,6 +37,8 @@ struct server_settings {
   size_t listener_log_size = 1000;  ///< events the listener keeps
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
+  /// A paged list that is a strict subset answers 206 (else 200).
+  bool partial_content = true;
 };
 
 /// A running HTTP server.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -255,4 +256,114 @@ TEST_CASE("fields= selects dotted paths on lists and single resources") {
         == json::parse(R"([{"characteristic":)"
                        R"({"emailAddress":"info@example.com"}}])"));
   CHECK(one.size() == 4); // id, href and the two found attributes
+}
+
+namespace {
+
+/// rel -> target of every link in a Link header.
+std::map<std::string, std::string> links(const std::string& header) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while ((pos = header.find('<', pos)) != std::string::npos) {
+    auto close = header.find('>', pos);
+    auto rel = header.find("rel=\"", close) + 5;
+    auto end = header.find('"', rel);
+    out[header.substr(rel, end - rel)] = header.substr(pos + 1,
+                                                       close - pos - 1);
+    pos = end;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("lists count in headers and answer 206 only for a paged subset") {
+  fixture f;
+  for (int i = 0; i < 5; ++i)
+    f.create("Count " + std::to_string(i));
+  auto all = f.http.get(base + "/customer");
+  CHECK(all.status == 200);
+  CHECK(all.header("x-total-count") == "5");
+  CHECK(all.header("x-result-count") == "5");
+  auto page = f.http.get(base + "/customer?limit=2&name.regex=Count");
+  CHECK(page.status == 206);
+  CHECK(page.header("x-total-count") == "5");
+  CHECK(page.header("x-result-count") == "2");
+  CHECK(f.http.get(base + "/customer?limit=5").status == 200);
+  CHECK(f.http.get(base + "/customer?offset=5").status == 206);
+  auto none = f.http.get(base + "/customer?name=None&limit=2");
+  CHECK(none.status == 200);
+  CHECK(none.header("x-total-count") == "0");
+  CHECK(none.header("x-result-count") == "0");
+}
+
+TEST_CASE("partial-content=false answers 200 to every list") {
+  fixture f{{"--tmf.partial-content=false"}};
+  for (int i = 0; i < 3; ++i)
+    f.create("Whole " + std::to_string(i));
+  auto page = f.http.get(base + "/customer?limit=1");
+  CHECK(page.status == 200);
+  CHECK(page.header("x-total-count") == "3");
+  CHECK(page.header("x-result-count") == "1");
+  CHECK(links(page.header("link")).count("next") == 1);
+  std::string out;
+  CHECK(run_tmf629d({"--tmf.partial-content=maybe",
+                     "--tmf.data-dir=" + f.dir.path() + "/other"},
+                    out)
+        == 1);
+  CHECK(out.find("tmf.partial-content: 'maybe' is not one of true, false")
+        != std::string::npos);
+}
+
+TEST_CASE("Link is absolute and keeps the other parameters") {
+  fixture f;
+  for (int i = 0; i < 7; ++i)
+    f.create("Link " + std::to_string(i));
+  auto r = f.http.get(base + "/customer?name.regex=Link&sort=-name&"
+                             "fields=name&offset=2&limit=2");
+  REQUIRE(r.status == 206);
+  auto l = links(r.header("link"));
+  auto list = f.svc.url() + "/customer?name.regex=Link&sort=-name&"
+                            "fields=name&";
+  CHECK(l["self"] == list + "offset=2&limit=2");
+  CHECK(l["first"] == list + "offset=0&limit=2");
+  CHECK(l["prev"] == list + "offset=0&limit=2");
+  CHECK(l["next"].rfind(list + "offset=4&limit=2", 0) == 0);
+  CHECK(l["last"] == list + "offset=6&limit=2");
+  // Following the links gives the pages they name.
+  auto next = f.http.get(l["next"].substr(l["next"].find(base)));
+  CHECK(next.status == 206);
+  auto names = json::parse(next.body);
+  REQUIRE(names.size() == 2);
+  CHECK(names[0]["name"] == "Link 2");
+  CHECK(names[1]["name"] == "Link 1");
+}
+
+TEST_CASE("paging through all pages returns every match exactly once") {
+  fixture f;
+  std::set<std::string> created;
+  for (int i = 0; i < 23; ++i) {
+    auto name = "Pager " + std::to_string(i % 4); // ties in the sort
+    created.insert(f.create(name));
+  }
+  f.create("Other");
+  for (std::string query :
+       {"name.regex=^Pager", "name.regex=^Pager&sort=name",
+        "name.regex=^Pager&sort=-name", "sort=-name&name.ne=Other",
+        "status=initialized&name.regex=Pager&sort=validFor.startDateTime"}) {
+    INFO(query);
+    std::multiset<std::string> seen;
+    std::string target = base + "/customer?" + query + "&limit=5";
+    for (int pages = 0; !target.empty() && pages < 20; ++pages) {
+      auto r = f.http.get(target);
+      REQUIRE((r.status == 200 || r.status == 206));
+      CHECK(r.header("x-total-count") == "23");
+      for (auto& item : json::parse(r.body))
+        seen.insert(item["id"].get<std::string>());
+      auto l = links(r.header("link"));
+      target = l.count("next") ? l["next"].substr(l["next"].find(base)) : "";
+    }
+    CHECK(seen.size() == 23);
+    CHECK(std::set<std::string>(seen.begin(), seen.end()) == created);
+  }
 }
