@@ -13,6 +13,7 @@
 #include "domain/events.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_rules.hpp"
+#include "domain/etag.hpp"
 #include "domain/json_body.hpp"
 #include "domain/stored_text.hpp"
 
@@ -240,6 +241,35 @@ retrieve_fields(self_ptr self, const std::vector<std::string>& fields) {
     domain::id_first_text(domain::select_fields(st.doc, fields))};
 }
 
+/// The error of a request whose If-Match does not name version `version`,
+/// or nothing when it does (or has none).
+std::optional<caf::error> check_if_match(const customer_state& st,
+                                         const std::string& if_match) {
+  if (if_match.empty() || domain::if_match(if_match, st.version))
+    return std::nullopt;
+  return caf::make_error(errc::precondition_failed,
+                         "If-Match does not name the current version of "
+                         "customer "
+                           + st.id + " (ETag " + domain::etag_of(st.version)
+                           + ")");
+}
+
+/// The top-level members whose values differ between `before` and
+/// `after` (both objects).
+std::vector<std::string> changed_members(const nlohmann::json& before,
+                                         const nlohmann::json& after) {
+  std::vector<std::string> out;
+  for (auto& [key, value] : before.items()) {
+    auto i = after.find(key);
+    if (i == after.end() || *i != value)
+      out.push_back(key);
+  }
+  for (auto& [key, value] : after.items())
+    if (!before.contains(key))
+      out.push_back(key);
+  return out;
+}
+
 /// The merge patch `patch_text` of customer `id`, parsed, without `id` and
 /// `href` (http/ has checked that `href`, if present, names this customer;
 /// `id` may only repeat the customer's own).
@@ -264,16 +294,37 @@ caf::expected<nlohmann::json> read_patch(const std::string& id,
   return patch;
 }
 
-caf::result<customer_doc> patch(self_ptr self, const std::string& patch_text,
-                                const std::string& correlation) {
-  if (auto err = accept(self))
-    return std::move(*err);
+/// Writes `w`, a change of the customer to `after` (valid, different from
+/// the current document), and answers with the new document; `restore`
+/// puts the parsed document back when the write fails.
+template <class Restore>
+caf::result<customer_doc> commit_change(self_ptr self, store_write w,
+                                        std::vector<std::string> changed,
+                                        const std::string& correlation,
+                                        Restore restore) {
   auto& st = self->state;
-  auto patch = read_patch(st.id, patch_text);
+  w.events = events_of(domain::patch_events(std::move(changed)), correlation,
+                       w.json);
+  auto rp = self->make_response_promise<customer_doc>();
+  st.pending_text = w.json;
+  write_then(
+    self, std::move(w), rp,
+    [=](uint64_t version) {
+      auto& st = self->state;
+      st.version = version;
+      st.text = std::move(st.pending_text);
+      return st.current();
+    },
+    std::move(restore));
+  return rp;
+}
+
+caf::result<customer_doc> merge_patch(self_ptr self,
+                                      const patch_request& req) {
+  auto& st = self->state;
+  auto patch = read_patch(st.id, req.body);
   if (!patch)
     return std::move(patch.error());
-  if (auto err = ensure_parsed(st))
-    return std::move(*err);
   // The patch is applied to the document in place; `undo` puts the
   // touched members back when it is refused or its write fails.
   auto old_terms = domain::index_terms(st.doc);
@@ -292,26 +343,59 @@ caf::result<customer_doc> patch(self_ptr self, const std::string& patch_text,
   store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
                 st.version, {}, {}, {}};
   diff_index(old_terms, st.doc, st.id, w);
-  w.events = events_of(domain::patch_events(std::move(changed)), correlation,
-                       w.json);
-  auto rp = self->make_response_promise<customer_doc>();
-  st.pending_text = w.json;
-  write_then(
-    self, std::move(w), rp,
-    [=](uint64_t version) {
-      auto& st = self->state;
-      st.version = version;
-      st.text = std::move(st.pending_text);
-      return st.current();
-    },
-    [=] { undo->restore(self->state.doc); });
-  return rp;
+  return commit_change(self, std::move(w), std::move(changed),
+                       req.correlation,
+                       [=] { undo->restore(self->state.doc); });
 }
 
-caf::result<bool> erase(self_ptr self, const std::string& correlation) {
+/// Applies an RFC 6902 JSON Patch to a copy of the document: all
+/// operations or none; the copy replaces the document once committed.
+caf::result<customer_doc> json_patch(self_ptr self,
+                                     const patch_request& req) {
+  auto& st = self->state;
+  nlohmann::json patch;
+  std::string error;
+  if (!domain::parse_json(req.body, domain::max_stored_depth, patch, error))
+    return caf::make_error(errc::invalid, "the patch " + error);
+  auto after = std::make_shared<nlohmann::json>();
+  if (auto failure = domain::apply_json_patch(st.doc, patch, *after))
+    return caf::make_error(failure->conflict ? errc::conflict : errc::invalid,
+                           std::move(failure->message));
+  if (auto msg = domain::check_customer(*after))
+    return caf::make_error(errc::invalid, std::move(*msg));
+  auto changed = changed_members(st.doc, *after);
+  if (changed.empty())
+    return st.current();
+  store_write w{store_write::replace, st.id, domain::id_first_text(*after),
+                st.version, {}, {}, {}};
+  diff_index(domain::index_terms(st.doc), *after, st.id, w);
+  auto before = std::make_shared<nlohmann::json>(std::move(st.doc));
+  st.doc = std::move(*after);
+  return commit_change(self, std::move(w), std::move(changed),
+                       req.correlation,
+                       [=] { self->state.doc = std::move(*before); });
+}
+
+caf::result<customer_doc> patch(self_ptr self, const patch_request& req) {
   if (auto err = accept(self))
     return std::move(*err);
   auto& st = self->state;
+  if (auto err = check_if_match(st, req.if_match))
+    return std::move(*err);
+  if (auto err = ensure_parsed(st))
+    return std::move(*err);
+  if (req.kind == patch_request::json_patch)
+    return json_patch(self, req);
+  return merge_patch(self, req);
+}
+
+caf::result<bool> erase(self_ptr self, const std::string& correlation,
+                        const std::string& if_match) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  auto& st = self->state;
+  if (auto err = check_if_match(st, if_match))
+    return std::move(*err);
   // The index terms come from the text without parsing the document.
   auto terms = domain::index_terms_of_text(st.text);
   auto rp = self->make_response_promise<bool>();
@@ -361,12 +445,10 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     [=](retrieve_atom, const std::vector<std::string>& fields) {
       return retrieve_fields(self, fields);
     },
-    [=](patch_atom, const std::string& patch_text,
-        const std::string& correlation) {
-      return patch(self, patch_text, correlation);
-    },
-    [=](erase_atom, const std::string& correlation) {
-      return erase(self, correlation);
+    [=](patch_atom, const patch_request& req) { return patch(self, req); },
+    [=](erase_atom, const std::string& correlation,
+        const std::string& if_match) {
+      return erase(self, correlation, if_match);
     },
     [=](passivate_atom) { report_idle(self); },
   };

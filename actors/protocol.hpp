@@ -60,6 +60,18 @@ struct store_write {
   std::vector<std::string> events;
 };
 
+/// A PATCH of one customer as http/ received it.
+struct patch_request {
+  enum kind_t : uint8_t {
+    merge_patch, ///< RFC 7386 (application/merge-patch+json, application/json)
+    json_patch,  ///< RFC 6902 (application/json-patch+json)
+  };
+  uint8_t kind = merge_patch;
+  std::string body;        ///< the patch document's JSON text
+  std::string if_match;    ///< the If-Match header; empty: unconditional
+  std::string correlation; ///< X-Correlation-ID; empty: none
+};
+
 /// A hub subscription (TMF630 EventSubscription).
 struct hub_record {
   std::string id;
@@ -114,6 +126,7 @@ enum class errc : uint8_t {
   store_failed,  ///< LMDB or I/O failure; nothing was written or read.
   unavailable,   ///< The service is shutting down or overloaded, or its
                  ///< data folder was removed or replaced under it.
+  precondition_failed, ///< If-Match names another version.
 };
 
 /// Returns the name of `x` ("invalid", "not_found", ...).
@@ -138,6 +151,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_write& x) {
   return f(caf::meta::type_name("tmf.store_write.v1"), x.kind, x.id, x.json,
            x.expected_version, x.index_add, x.index_remove, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, patch_request& x) {
+  return f(caf::meta::type_name("tmf.patch_request.v1"), x.kind, x.body,
+           x.if_match, x.correlation);
 }
 
 template <class Inspector>
@@ -192,6 +211,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::customer_doc))
   CAF_ADD_TYPE_ID(tmf, (tmf::list_page))
   CAF_ADD_TYPE_ID(tmf, (tmf::store_write))
+  CAF_ADD_TYPE_ID(tmf, (tmf::patch_request))
   CAF_ADD_TYPE_ID(tmf, (tmf::domain::list_query))
   CAF_ADD_TYPE_ID(tmf, (tmf::hub_record))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::hub_record>))
@@ -225,6 +245,7 @@ CAF_END_TYPE_ID_BLOCK(tmf)
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::list_page>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::store_write>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::patch_request>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::hub_record>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::parked_event>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
@@ -322,11 +343,15 @@ using store_reader_actor = caf::typed_actor<
 /// - `retrieve_atom` -> the current document; errc::not_found if absent.
 /// - `retrieve_atom, fields` -> the same reduced to `fields` (TMF630
 ///   selection, see customer_fields.hpp), still starting with the id.
-/// - `patch_atom, merge_patch_json, correlation_id` -> the patched,
-///   re-validated, committed document; errc::invalid with a message when
-///   the result breaks the schema.
-/// - `erase_atom, correlation_id` -> true once the delete is committed;
-///   errc::not_found.
+/// - `patch_atom, patch_request` -> the patched, re-validated, committed
+///   document: a merge patch or a JSON Patch (all operations or none);
+///   errc::invalid with a message when the patch is malformed or the result
+///   breaks the schema, errc::conflict when a JSON Patch does not apply (a
+///   failed `test`, a missing path), errc::precondition_failed when the
+///   request's If-Match does not name the current version (compared in
+///   the actor, so no other change can come between).
+/// - `erase_atom, correlation_id, if_match` -> true once the delete is
+///   committed; errc::not_found, errc::precondition_failed.
 /// Writes carry the request's X-Correlation-ID (empty: none) into the
 /// events they emit (domain/events.hpp).
 /// - `passivate_atom`: from the router, when the customer has been idle for
@@ -337,8 +362,8 @@ using customer_actor = caf::typed_actor<
                   std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string>::with<bool>,
+  caf::replies_to<patch_atom, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::reacts_to<passivate_atom>>;
 
 /// The router: the only place that maps an id to its owner. It holds no
@@ -346,9 +371,9 @@ using customer_actor = caf::typed_actor<
 /// answers the original sender directly.
 /// - `create_atom, json, index_terms, correlation_id` -> the new
 ///   customer's document (see customer_actor).
-/// - `retrieve_atom, id[, fields]`, `patch_atom, id, json, correlation_id`,
-///   `erase_atom, id, correlation_id`: as the customer_actor messages, for
-///   customer `id`.
+/// - `retrieve_atom, id[, fields]`, `patch_atom, id, patch_request`,
+///   `erase_atom, id, correlation_id, if_match`: as the customer_actor
+///   messages, for customer `id`.
 /// - `list_atom, query` -> a page from one of the store readers.
 /// - `idle_atom, id, handled`: a customer asked to passivate reports that it
 ///   has handled `handled` messages; the router passivates it when nothing
@@ -361,9 +386,9 @@ using router_actor = caf::typed_actor<
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string,
                   std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<patch_atom, std::string, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string,
+                  std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>>;

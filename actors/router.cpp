@@ -183,14 +183,14 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
       return self->delegate(owner(self, id), a, std::move(fields));
     },
-    [=](patch_atom a, const std::string& id, std::string& patch,
-        std::string& correlation) -> caf::delegated<customer_doc> {
-      return self->delegate(owner(self, id), a, std::move(patch),
-                            std::move(correlation));
+    [=](patch_atom a, const std::string& id,
+        patch_request& req) -> caf::delegated<customer_doc> {
+      return self->delegate(owner(self, id), a, std::move(req));
     },
-    [=](erase_atom a, const std::string& id,
-        std::string& correlation) -> caf::delegated<bool> {
-      return self->delegate(owner(self, id), a, std::move(correlation));
+    [=](erase_atom a, const std::string& id, std::string& correlation,
+        std::string& if_match) -> caf::delegated<bool> {
+      return self->delegate(owner(self, id), a, std::move(correlation),
+                            std::move(if_match));
     },
     [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
       // Point queries take the loader's lane: they never wait behind a

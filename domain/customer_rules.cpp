@@ -243,6 +243,15 @@ const char* kind_name(kind k) {
   }
 }
 
+/// nlohmann's exception text without its `[json.exception...] ` prefix.
+std::string short_what(const std::exception& ex) {
+  std::string what = ex.what();
+  if (auto pos = what.find("] "); !what.empty() && what.front() == '['
+                                  && pos != std::string::npos)
+    what.erase(0, pos + 2);
+  return what;
+}
+
 /// Quotes a client-supplied string for a message, cut to a sane length.
 std::string quoted(const std::string& text) {
   constexpr size_t max_len = 64;
@@ -550,6 +559,95 @@ std::optional<std::string> check_customer(const json& doc) {
     return validate(schemas().customer, doc);
   } catch (const std::exception& ex) {
     return std::string{"internal error: "} + ex.what();
+  }
+}
+
+namespace {
+
+/// True when the JSON Pointer `path` is `member` or below it.
+bool at_or_below(const std::string& path, std::string_view member) {
+  return path.compare(0, member.size(), member) == 0
+         && (path.size() == member.size() || path[member.size()] == '/');
+}
+
+/// A problem of the JSON Pointer `member` of operation `op`, or nothing.
+std::optional<std::string> check_pointer(const json& op, const char* member,
+                                         bool modifies) {
+  auto i = op.find(member);
+  if (i == op.end() || !i->is_string())
+    return std::string{member} + ": a JSON Pointer string is required";
+  const auto& path = i->get_ref<const std::string&>();
+  try {
+    json::json_pointer ptr{path};
+  } catch (const std::exception&) {
+    return std::string{member} + ": " + quoted(path)
+           + " is not a JSON Pointer";
+  }
+  if (!modifies)
+    return std::nullopt;
+  if (path.empty())
+    return std::string{member}
+           + ": the whole document cannot be replaced; patch its members";
+  for (auto name : {"/id", "/href"})
+    if (at_or_below(path, name))
+      return std::string{name + 1} + ": cannot be changed";
+  return std::nullopt;
+}
+
+/// A problem of one operation of a JSON Patch, or nothing.
+std::optional<std::string> check_operation(const json& op) {
+  if (!op.is_object())
+    return std::string{"expected an operation object"};
+  auto name = op.find("op");
+  if (name == op.end() || !name->is_string())
+    return std::string{"op: a string is required"};
+  const auto& kind = name->get_ref<const std::string&>();
+  bool needs_value = kind == "add" || kind == "replace" || kind == "test";
+  bool needs_from = kind == "move" || kind == "copy";
+  if (!needs_value && !needs_from && kind != "remove")
+    return "op: " + quoted(kind)
+           + " is not one of add, remove, replace, move, copy, test";
+  if (auto msg = check_pointer(op, "path", kind != "test"))
+    return msg;
+  if (needs_value && !op.contains("value"))
+    return std::string{"value: required by "} + kind;
+  if (needs_from)
+    return check_pointer(op, "from", kind == "move");
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> check_json_patch(const json& patch) {
+  if (!patch.is_array())
+    return std::string{"a JSON Patch must be an array of operations, got "}
+           + type_name(patch);
+  size_t index = 0;
+  for (const auto& op : patch) {
+    if (auto msg = check_operation(op))
+      return "operation " + std::to_string(index) + ": " + *msg;
+    ++index;
+  }
+  return std::nullopt;
+}
+
+std::optional<patch_failure> apply_json_patch(const json& doc,
+                                              const json& patch, json& out) {
+  if (auto msg = check_json_patch(patch))
+    return patch_failure{false, std::move(*msg)};
+  try {
+    auto result = doc.patch(patch);
+    out = std::move(result);
+    return std::nullopt;
+  } catch (const json::out_of_range& ex) {
+    return patch_failure{true, std::string{"the patch does not apply: "}
+                                 + short_what(ex)};
+  } catch (const json::other_error& ex) { // a failed test
+    return patch_failure{true, std::string{"the patch does not apply: test "}
+                                 + short_what(ex)};
+  } catch (const std::exception& ex) {
+    return patch_failure{false, std::string{"the patch does not apply: "}
+                                  + short_what(ex)};
   }
 }
 

@@ -9,6 +9,7 @@
 #include "domain/customer_id.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_rules.hpp"
+#include "domain/etag.hpp"
 #include "domain/json_body.hpp"
 #include "domain/query_string.hpp"
 #include "domain/stored_text.hpp"
@@ -36,11 +37,65 @@ std::string correlation_id(const exchange_ptr& ex) {
   return ex->request()->header().get_field_or("X-Correlation-ID", "");
 }
 
-/// Answers a customer document with `st`, its href spliced in.
+/// Answers a customer document with `st`, its href spliced in, and its
+/// ETag.
 auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
   return [ex, base = std::move(base), st](customer_doc& doc) {
-    ex->reply(st, domain::with_href(base, doc.json));
+    ex->reply(st, domain::with_href(base, doc.json),
+              {{"ETag", domain::etag_of(doc.version)}});
   };
+}
+
+/// A request header, or an empty string.
+std::string header(const exchange_ptr& ex, std::string_view name) {
+  return ex->request()->header().get_field_or(std::string{name}, "");
+}
+
+/// The media types PATCH takes, in the order a 415 lists them.
+constexpr std::string_view patch_types
+  = "application/merge-patch+json, application/json-patch+json, "
+    "application/json";
+
+/// The kind of patch a PATCH's Content-Type asks for; nothing (and a 415
+/// answered, listing the accepted types) for any other type.
+std::optional<uint8_t> patch_kind(const exchange_ptr& ex) {
+  auto type = media_type(*ex);
+  if (type == "application/merge-patch+json" || type == "application/json")
+    return patch_request::merge_patch;
+  if (type == "application/json-patch+json")
+    return patch_request::json_patch;
+  ex->fail(status::unsupported_media_type,
+           "PATCH /customer/{id} takes Content-Type "
+             + std::string{patch_types} + "; got "" + type + """,
+           {{"Accept-Patch", std::string{patch_types}}});
+  return std::nullopt;
+}
+
+/// Checks the body of a merge patch without building it: an object whose
+/// `id` and `href`, if present, name customer `id` (the customer actor
+/// parses the patch once, to apply it).
+std::optional<http_error> check_merge_patch(const exchange_ptr& ex,
+                                            const std::string& id,
+                                            const std::string& base) {
+  std::vector<domain::member_info> members;
+  if (auto err = scan_json_object(*ex, {"id", "href"}, members))
+    return err;
+  if (members[0].present && members[0].string != id)
+    return http_error{status::bad_request, "id: cannot be changed"};
+  if (members[1].present && members[1].string != base + id)
+    return http_error{status::bad_request, "href: cannot be changed"};
+  return std::nullopt;
+}
+
+/// Checks the form of a JSON Patch document (the customer actor applies
+/// it).
+std::optional<http_error> check_json_patch(const exchange_ptr& ex) {
+  json patch;
+  if (auto err = read_json_body(*ex, patch))
+    return err;
+  if (auto msg = domain::check_json_patch(patch))
+    return http_error{status::bad_request, "the patch: " + *msg};
+  return std::nullopt;
 }
 
 /// `href=<url>` filters name the resource by URL; the store knows ids.
@@ -126,7 +181,8 @@ void create_customer(const exchange_ptr& ex, std::string_view) {
     ex,
     [ex, base](customer_doc& doc) {
       ex->reply(status::created, domain::with_href(base, doc.json),
-                {{"Location", base + doc.id}});
+                {{"Location", base + doc.id},
+                 {"ETag", domain::etag_of(doc.version)}});
     },
     create_atom_v, domain::canonical_text(ex->request()->body(), body),
     domain::index_terms(body), correlation_id(ex));
@@ -143,7 +199,14 @@ void retrieve_customer(const exchange_ptr& ex, std::string_view path_id) {
   std::string error;
   if (!domain::parse_fields(params, ex->ctx().cfg.limits, fields, error))
     return ex->fail(status::bad_request, error);
-  auto on_doc = answer_doc(ex, ex->href_base(), status::ok);
+  auto base = ex->href_base();
+  auto none_match = header(ex, "If-None-Match");
+  auto on_doc = [ex, base, none_match](customer_doc& doc) {
+    auto tag = domain::etag_of(doc.version);
+    if (!none_match.empty() && domain::if_none_match(none_match, doc.version))
+      return ex->reply(status::not_modified, {}, {{"ETag", tag}});
+    ex->reply(status::ok, domain::with_href(base, doc.json), {{"ETag", tag}});
+  };
   if (fields.empty())
     exchange::ask(ex, on_doc, retrieve_atom_v, std::move(*id));
   else // the customer actor projects from its parsed document
@@ -155,24 +218,19 @@ void patch_customer(const exchange_ptr& ex, std::string_view path_id) {
   auto id = customer_id(ex, path_id);
   if (!id)
     return;
-  if (auto err = require_media_type(
-        *ex, {"application/merge-patch+json", "application/json"},
-        "PATCH /customer/{id} (RFC 7386 merge patch)"))
-    return ex->fail(*err);
-  // Checked here without building the document: the customer actor
-  // parses the patch once, to apply it.
-  std::vector<domain::member_info> members;
-  if (auto err = scan_json_object(*ex, {"id", "href"}, members))
-    return ex->fail(*err);
+  auto kind = patch_kind(ex);
+  if (!kind)
+    return;
   auto base = ex->href_base();
-  const auto& patch_id = members[0];
-  const auto& patch_href = members[1];
-  if (patch_id.present && patch_id.string != *id)
-    return ex->fail(status::bad_request, "id: cannot be changed");
-  if (patch_href.present && patch_href.string != base + *id)
-    return ex->fail(status::bad_request, "href: cannot be changed");
+  auto err = *kind == patch_request::json_patch
+               ? check_json_patch(ex)
+               : check_merge_patch(ex, *id, base);
+  if (err)
+    return ex->fail(*err);
+  patch_request req{*kind, ex->request()->body(), header(ex, "If-Match"),
+                    correlation_id(ex)};
   exchange::ask(ex, answer_doc(ex, base, status::ok), patch_atom_v,
-                std::move(*id), ex->request()->body(), correlation_id(ex));
+                std::move(*id), std::move(req));
 }
 
 void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
@@ -181,7 +239,7 @@ void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
     return;
   exchange::ask(
     ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
-    std::move(*id), correlation_id(ex));
+    std::move(*id), correlation_id(ex), header(ex, "If-Match"));
 }
 
 } // namespace tmf::http

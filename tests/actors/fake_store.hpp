@@ -38,6 +38,13 @@ using namespace std::chrono_literals;
 /// Every request of the tests uses this timeout (bounded, generous).
 constexpr auto request_timeout = std::chrono::seconds(4);
 
+/// An unconditional merge patch of `body`.
+inline patch_request merge(std::string body) {
+  patch_request req;
+  req.body = std::move(body);
+  return req;
+}
+
 /// The shared state of one fake store: the rows plus knobs and counters. The
 /// fake actors run on scheduler threads, the test on its own: every field is
 /// atomic or guarded by `mtx`.

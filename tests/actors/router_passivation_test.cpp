@@ -70,7 +70,7 @@ TEST_CASE_METHOD(passivation_fixture,
   CHECK(got.value->json == made.json);
   // The new incarnation serves the committed document.
   auto patched = call<customer_doc>(router, tmf::patch_atom_v, made.id,
-                                    std::string{R"({"name":"B"})"}, std::string{});
+                                    tmf::test::merge(std::string{R"({"name":"B"})"}));
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
 }
@@ -81,7 +81,7 @@ TEST_CASE_METHOD(passivation_fixture,
   auto made = create("A");
   db->hold_writes = true;
   auto patch = self->request(router, caf::infinite, tmf::patch_atom_v,
-                             made.id, std::string{R"({"name":"B"})"}, std::string{});
+                             made.id, tmf::test::merge(std::string{R"({"name":"B"})"}));
   run();
   REQUIRE(db->writes == 2);
   idle_for(1s); // ten idle timeouts while the write waits
@@ -111,7 +111,7 @@ TEST_CASE_METHOD(passivation_fixture,
   auto made = create("A");
   db->hold_writes = true;
   auto p1 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"status":"Validated"})"}, std::string{});
+                          tmf::test::merge(std::string{R"({"status":"Validated"})"}));
   run();
   REQUIRE(db->writes == 2);
   // The sweep asks the customer to passivate while it awaits P1's write;
@@ -119,7 +119,7 @@ TEST_CASE_METHOD(passivation_fixture,
   idle_for(200ms);
   // P2 is forwarded (and queued behind the passivation request).
   auto p2 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"name":"Second"})"}, std::string{});
+                          tmf::test::merge(std::string{R"({"name":"Second"})"}));
   run();
   // P1's write is answered: the customer handles the passivation request
   // (reporting one message fewer than the router forwarded), then P2.

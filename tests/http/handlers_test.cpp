@@ -99,12 +99,12 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
                                  + std::to_string(fields.size()));
       return answer(id);
     },
-    [=](tmf::patch_atom, const std::string& id, const std::string& patch,
-        const std::string&) {
-      self->state.script->record("patch " + id + " " + patch);
+    [=](tmf::patch_atom, const std::string& id,
+        const tmf::patch_request& req) {
+      self->state.script->record("patch " + id + " " + req.body);
       return answer(id);
     },
-    [=](tmf::erase_atom, const std::string& id,
+    [=](tmf::erase_atom, const std::string& id, const std::string&,
         const std::string&) -> caf::result<bool> {
       self->state.script->record("erase " + id);
       if (auto err = self->state.script->error_for(id))
