@@ -213,6 +213,30 @@ TEST_CASE("If-Match on PATCH and DELETE answers 412 when stale") {
   CHECK(f.get().status == 404);
 }
 
+TEST_CASE("the service serves its customer schema and its OpenAPI "
+          "document") {
+  fixture f;
+  auto schema = f.http.get(base + "/customer/schema");
+  REQUIRE(schema.status == 200);
+  auto doc = json::parse(schema.body);
+  CHECK(doc["id"] == f.svc.url() + "/customer/schema");
+  CHECK(doc["title"] == "Customer");
+  // What the service validates with: the posted sample names this schema.
+  auto body = json::parse(sample_customer("Schema"));
+  body["@schemaLocation"] = doc["id"];
+  CHECK(f.http.post_json(base + "/customer", body.dump()).status == 201);
+  for (auto& [name, value] : body.items())
+    if (name.front() != '@')
+      CHECK(doc["properties"].contains(name));
+  auto api = f.http.get(base + "/api-docs");
+  REQUIRE(api.status == 200);
+  auto swagger = json::parse(api.body);
+  CHECK(swagger["basePath"] == base);
+  CHECK(swagger["host"] == "127.0.0.1:" + std::to_string(f.svc.port()));
+  CHECK(swagger["paths"].contains("/customer/schema"));
+  CHECK(f.http.request("DELETE", base + "/customer/schema").status == 405);
+}
+
 TEST_CASE("sixteen concurrent JSON Patch appends all land") {
   fixture f;
   constexpr int clients = 16;
