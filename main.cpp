@@ -5,6 +5,7 @@
 // the router stops its customers, the store commits what is pending and
 // closes LMDB.
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include <caf/send.hpp>
 
 #include "actors/config.hpp"
+#include "actors/index_builder.hpp"
 #include "actors/log.hpp"
 #include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
@@ -187,6 +189,15 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   return hs;
 }
 
+/// The HTTP settings with the index layout.
+tmf::http::server_settings
+http_settings(const tmf::settings& s,
+              std::shared_ptr<const tmf::domain::index_layout> layout) {
+  auto hs = http_settings(s);
+  hs.layout = std::move(layout);
+  return hs;
+}
+
 /// The notifier's part of the settings.
 tmf::notifier_config
 notifier_config(const tmf::settings& s, tmf::store_writer_actor writer,
@@ -258,6 +269,10 @@ int main(int argc, char** argv) {
                                           error);
   if (!env)
     return fail(error);
+  tmf::index_setup indexes;
+  if (!tmf::prepare_indexes(*env, s.index_paths, indexes, error))
+    return fail("data-dir " + s.data_dir
+                + ": cannot read or record the index markers: " + error);
   tmf::log::info("tmf629d starting: " + tmf::describe(s));
   if (s.batch_scheduling)
     use_batch_scheduling(); // before any thread starts: they inherit it
@@ -266,25 +281,41 @@ int main(int argc, char** argv) {
   auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
   auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
   caf::anon_send(writer, tmf::start_atom_v, notifier);
+  // Set at shutdown: a running list query stops at once.
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
   tmf::router_config rc;
   rc.writer = writer;
+  rc.layout = indexes.layout;
+  tmf::reader_config lane;
+  lane.env = env;
+  lane.layout = indexes.layout;
+  lane.stopping = stopping;
+  lane.max_sort_window = s.max_sort_window;
   for (size_t i = 0; i < s.readers; ++i)
-    rc.readers.push_back(tmf::spawn_store_reader(sys, env));
-  rc.loader = tmf::spawn_store_reader(sys, env);
+    rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
+  rc.loader = tmf::spawn_store_reader(sys, lane);
+  lane.overflow = rc.readers; // the fast lane hands big queries over
+  rc.fast = tmf::spawn_store_reader(sys, lane);
   rc.idle_timeout = s.idle_timeout;
   rc.load_timeout = s.request_timeout;
   rc.max_resident = s.max_resident;
   auto readers = rc.readers;
   readers.push_back(rc.loader);
-  env.reset(); // the store actors own it now
+  readers.push_back(rc.fast);
   auto router = tmf::spawn_router(sys, std::move(rc));
+  auto builder = tmf::spawn_index_builder(
+    sys, tmf::builder_config{env, writer, router, indexes});
+  env.reset(); // the store actors own it now
 
   auto stop_actors = [&] {
+    stopping->store(true);
     {
-      // The customers answer (or fail) their last requests, and the
-      // notifier stores its positions, before the store goes away.
+      // The index builder stops between two batches; the customers answer
+      // (or fail) their last requests, and the notifier stores its
+      // positions, before the store goes away.
       caf::scoped_actor self{sys};
-      for (auto handle : {caf::actor_cast<caf::actor>(router),
+      for (auto handle : {caf::actor_cast<caf::actor>(builder),
+                          caf::actor_cast<caf::actor>(router),
                           caf::actor_cast<caf::actor>(notifier)}) {
         caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
         self->wait_for(handle);
@@ -298,8 +329,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<tmf::http::server> http;
   try {
-    http = std::make_unique<tmf::http::server>(sys, router, notifier,
-                                               http_settings(s));
+    http = std::make_unique<tmf::http::server>(
+      sys, router, notifier, http_settings(s, indexes.layout));
   } catch (const std::exception& e) {
     stop_actors();
     return fail(e.what());

@@ -1,5 +1,6 @@
 #include "actors/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <tuple>
 #include <limits>
@@ -8,6 +9,7 @@
 #include <caf/config_option_adder.hpp>
 
 #include "actors/log.hpp"
+#include "domain/customer_index.hpp"
 #include "domain/hub.hpp"
 
 namespace tmf {
@@ -89,7 +91,14 @@ config::config() {
          "switches under load) or normal")
     .add(partial_content, "partial-content",
          "true: a paged list that returns a strict subset answers 206; "
-         "false: 200, as the swagger declares");
+         "false: 200, as the swagger declares")
+    .add(indexes, "indexes",
+         "attribute paths to index besides name, status, engagedParty.id "
+         "and validFor.startDateTime (comma list, e.g. "
+         "creditProfile.creditScore); a new one is built at start-up")
+    .add(max_sort_window, "max-sort-window",
+         "most offset+limit of a sort on an attribute without an index to "
+         "walk (its entries are kept in memory); larger: 400");
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -207,6 +216,34 @@ std::string config::validate_caps(settings& out) const {
   return {};
 }
 
+std::string config::validate_queries(settings& out) const {
+  out.index_paths = domain::builtin_index_paths();
+  std::string_view rest = indexes;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{}
+                                           : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (item.empty())
+      continue;
+    if (auto msg = domain::check_index_path(item))
+      return "tmf.indexes: " + *msg;
+    if (std::find(out.index_paths.begin(), out.index_paths.end(), item)
+        == out.index_paths.end())
+      out.index_paths.emplace_back(item);
+  }
+  if (out.index_paths.size() > 32)
+    return "tmf.indexes: at most 32 indexes";
+  if (max_sort_window < 1 || max_sort_window > 10000000)
+    return "tmf.max-sort-window: must be between 1 and 10000000";
+  out.max_sort_window = static_cast<uint64_t>(max_sort_window);
+  return {};
+}
+
 std::string config::validate_hub(settings& out) const {
   for (auto msg :
        {in_range("hub-max-subscriptions", hub_max_subscriptions, 0, 100000,
@@ -299,6 +336,8 @@ std::string config::validate(settings& out) const {
     return msg;
   if (auto msg = validate_hub(out); !msg.empty())
     return msg;
+  if (auto msg = validate_queries(out); !msg.empty())
+    return msg;
   if (!positive(request_timeout))
     return "tmf.request-timeout: must be positive";
   if (request_timeout > std::chrono::minutes(5))
@@ -329,6 +368,17 @@ std::string config::validate(settings& out) const {
   out.partial_content = partial_content == "true";
   return {};
 }
+
+namespace {
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs)
+    out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+} // namespace
 
 std::string describe(const settings& s) {
   auto ms = [](caf::timespan x) {
@@ -375,7 +425,9 @@ std::string describe(const settings& s) {
          + " request-log-level="
          + log::to_string(static_cast<log::level>(s.request_log_level))
          + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
-         + " partial-content=" + (s.partial_content ? "true" : "false");
+         + " partial-content=" + (s.partial_content ? "true" : "false")
+         + " indexes=" + join(s.index_paths)
+         + " max-sort-window=" + std::to_string(s.max_sort_window);
 }
 
 } // namespace tmf

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
@@ -59,6 +60,10 @@ struct settings {
   bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
   /// A paged list that is a strict subset answers 206 (else 200).
   bool partial_content = true;
+  /// Every indexed attribute path: the built-in ones, then `indexes`.
+  std::vector<std::string> index_paths;
+  /// Most offset+limit of a sort no index gives in order.
+  uint64_t max_sort_window = 100000;
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -107,6 +112,8 @@ struct config : caf::actor_system_config {
   std::string request_log_level = "info";
   std::string cpu_scheduling = "batch";
   std::string partial_content = "true";
+  std::string indexes;
+  int64_t max_sort_window = 100000;
 
   config();
 
@@ -126,6 +133,9 @@ private:
 
   /// The event hub's keys (hub-...); part of `validate`.
   std::string validate_hub(settings& out) const;
+
+  /// The query keys (indexes, max-sort-window); part of `validate`.
+  std::string validate_queries(settings& out) const;
 };
 
 /// Parses a byte size: a positive integer with an optional unit (B, KiB,

@@ -42,6 +42,21 @@ namespace {
 
 using self_ptr = customer_actor::stateful_pointer<customer_state>;
 
+/// The index terms of `doc` in the service's indexes.
+std::vector<std::string> index_terms(const customer_state& st,
+                                     const nlohmann::json& doc) {
+  return st.env.layout ? st.env.layout->terms(doc)
+                       : std::vector<std::string>{};
+}
+
+/// The index terms of the stored text (parsed when it is not yet).
+std::vector<std::string> terms_of_text(const customer_state& st) {
+  if (!st.env.layout)
+    return {};
+  return st.parsed ? st.env.layout->terms(st.doc)
+                   : st.env.layout->terms_of_text(st.text);
+}
+
 caf::error no_such_customer(const std::string& id) {
   return caf::make_error(errc::not_found, "no customer with id " + id);
 }
@@ -136,10 +151,11 @@ void write_then(self_ptr self, store_write w,
 
 /// Adds to `w` the index entries that differ between `old_terms` and the
 /// terms of `after`.
-void diff_index(const std::vector<std::string>& old_terms,
-                const nlohmann::json& after, const std::string& id,
-                store_write& w) {
-  auto new_terms = domain::index_terms(after);
+void diff_index(const customer_state& st,
+                const std::vector<std::string>& old_terms,
+                const nlohmann::json& after, store_write& w) {
+  const auto& id = st.id;
+  auto new_terms = index_terms(st, after);
   auto has = [](const std::vector<std::string>& xs, const std::string& x) {
     return std::find(xs.begin(), xs.end(), x) != xs.end();
   };
@@ -327,7 +343,7 @@ caf::result<customer_doc> merge_patch(self_ptr self,
     return std::move(patch.error());
   // The patch is applied to the document in place; `undo` puts the
   // touched members back when it is refused or its write fails.
-  auto old_terms = domain::index_terms(st.doc);
+  auto old_terms = index_terms(st, st.doc);
   auto undo = std::make_shared<undo_log>(st.doc, *patch);
   auto refuse = [&](std::string msg) {
     undo->restore(st.doc);
@@ -342,7 +358,7 @@ caf::result<customer_doc> merge_patch(self_ptr self,
     return st.current(); // nothing changed: no write, same version
   store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
                 st.version, {}, {}, {}};
-  diff_index(old_terms, st.doc, st.id, w);
+  diff_index(st, old_terms, st.doc, w);
   return commit_change(self, std::move(w), std::move(changed),
                        req.correlation,
                        [=] { undo->restore(self->state.doc); });
@@ -368,7 +384,7 @@ caf::result<customer_doc> json_patch(self_ptr self,
     return st.current();
   store_write w{store_write::replace, st.id, domain::id_first_text(*after),
                 st.version, {}, {}, {}};
-  diff_index(domain::index_terms(st.doc), *after, st.id, w);
+  diff_index(st, index_terms(st, st.doc), *after, w);
   auto before = std::make_shared<nlohmann::json>(std::move(st.doc));
   st.doc = std::move(*after);
   return commit_change(self, std::move(w), std::move(changed),
@@ -397,7 +413,7 @@ caf::result<bool> erase(self_ptr self, const std::string& correlation,
   if (auto err = check_if_match(st, if_match))
     return std::move(*err);
   // The index terms come from the text without parsing the document.
-  auto terms = domain::index_terms_of_text(st.text);
+  auto terms = terms_of_text(st);
   auto rp = self->make_response_promise<bool>();
   write_then(self,
              store_write{store_write::erase, st.id, {}, st.version, {},

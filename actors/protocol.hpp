@@ -39,10 +39,12 @@ struct customer_doc {
 };
 
 /// One page of a list query: `total` matches after filtering, `items` the
-/// stored JSON texts of the page, in order.
+/// stored JSON texts of the page, in order, and where the next page
+/// starts (a continuation token; empty when the walk has none).
 struct list_page {
   uint64_t total = 0;
   std::vector<std::string> items;
+  std::string next_cursor;
 };
 
 /// One durable write for the store writer: a customer row and the changes
@@ -58,6 +60,25 @@ struct store_write {
   /// Outbox texts of the events of this write (domain/events.hpp), stored
   /// in the same transaction when a hub subscription exists.
   std::vector<std::string> events;
+};
+
+/// One step of maintaining the secondary indexes outside customer writes
+/// (the index builder's work, committed by the store writer in a
+/// transaction of its own).
+struct index_write {
+  enum kind_t : uint8_t {
+    row,         ///< store `keys` for customer `key` if it still has
+                 ///< `version` (else its own writes keep its entries)
+    erase_range, ///< remove index entries and counts from `key` up to
+                 ///< `value` (empty: the end), at most `version` of each
+    set_meta,    ///< meta `key` = `value`
+    erase_meta,  ///< remove meta `key`
+  };
+  uint8_t kind = row;
+  std::string key;
+  std::string value;
+  uint64_t version = 0;
+  std::vector<std::string> keys;
 };
 
 /// A PATCH of one customer as http/ received it.
@@ -144,13 +165,20 @@ typename Inspector::result_type inspect(Inspector& f, customer_doc& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_page& x) {
-  return f(caf::meta::type_name("tmf.list_page.v1"), x.total, x.items);
+  return f(caf::meta::type_name("tmf.list_page.v2"), x.total, x.items,
+           x.next_cursor);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_write& x) {
   return f(caf::meta::type_name("tmf.store_write.v1"), x.kind, x.id, x.json,
            x.expected_version, x.index_add, x.index_remove, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, index_write& x) {
+  return f(caf::meta::type_name("tmf.index_write.v1"), x.kind, x.key,
+           x.value, x.version, x.keys);
 }
 
 template <class Inspector>
@@ -199,8 +227,8 @@ typename Inspector::result_type inspect(Inspector& f, sort_key& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_query& x) {
-  return f(caf::meta::type_name("tmf.list_query.v1"), x.filters, x.sort,
-           x.offset, x.limit, x.fields, x.deadline_ns);
+  return f(caf::meta::type_name("tmf.list_query.v2"), x.filters, x.sort,
+           x.offset, x.limit, x.fields, x.deadline_ns, x.cursor);
 }
 
 } // namespace tmf::domain
@@ -212,6 +240,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::list_page))
   CAF_ADD_TYPE_ID(tmf, (tmf::store_write))
   CAF_ADD_TYPE_ID(tmf, (tmf::patch_request))
+  CAF_ADD_TYPE_ID(tmf, (tmf::index_write))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::index_write>))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(tmf, (tmf::domain::list_query))
   CAF_ADD_TYPE_ID(tmf, (tmf::hub_record))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::hub_record>))
@@ -240,6 +271,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, delivered_atom, "delivered")
   CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
   CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
+  CAF_ADD_ATOM(tmf, tmf, index_atom, "index")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -316,9 +348,15 @@ void add_message_types(Config& cfg) {
 /// - `write_atom, notifier_writes` -> true once committed (the notifier's
 ///   cursors, parked events, unsubscriptions, outbox trimming).
 /// - `start_atom, notifier`: the notifier to tell about committed events.
+/// - `index_atom, index_writes` -> one number per write (row: 1 when
+///   stored, 0 when the customer changed or went meanwhile; erase_range:
+///   the entries removed), in a transaction of their own after the
+///   pending batch.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
+  caf::replies_to<index_atom, std::vector<index_write>>::with<
+    std::vector<uint64_t>>,
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
   caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
   caf::reacts_to<start_atom, notifier_actor>,
@@ -380,6 +418,8 @@ using customer_actor = caf::typed_actor<
 ///   was forwarded to it since (no message in flight).
 /// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
 ///   to passivate.
+/// - `index_atom, paths`: from the index builder: these indexes are built;
+///   list queries they answer take the fast lane from now on.
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>,
                   std::string>::with<customer_doc>,
@@ -391,6 +431,14 @@ using router_actor = caf::typed_actor<
                   std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<index_atom, std::vector<std::string>>>;
+
+/// The index builder (actors/index_builder.hpp): cleans out index entries
+/// of dropped or rebuilt indexes and builds new ones in batches through
+/// the store writer, logging its progress.
+/// - `index_atom`: do the next step (sent to itself, so that an exit
+///   message is handled between batches).
+using index_builder_actor = caf::typed_actor<caf::reacts_to<index_atom>>;
 
 } // namespace tmf

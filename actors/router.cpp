@@ -4,6 +4,7 @@
 #include <chrono>
 #include <list>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +21,7 @@
 #include "actors/customer.hpp"
 #include "domain/customer_id.hpp"
 #include "domain/customer_index.hpp"
+#include "domain/query_plan.hpp"
 
 namespace tmf {
 
@@ -42,6 +44,8 @@ struct router_state {
   size_t passivated = 0;      ///< since memory was last handed back
   std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
   size_t next_reader = 0;
+  std::vector<size_t> in_flight;   ///< list queries per reader
+  std::set<std::string> ready;     ///< built indexes
   std::minstd_rand shard_rng{std::random_device{}()};
 };
 
@@ -57,6 +61,7 @@ customer_actor spawn_customer(router_ptr self, const std::string& id,
                  ? st.cfg.loader
                  : st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
   env.load_timeout = st.cfg.load_timeout;
+  env.layout = st.cfg.layout;
   auto handle = tmf::spawn_customer(self, id, fresh, std::move(env));
   self->monitor(handle);
   st.ids.emplace(handle.id(), id);
@@ -142,6 +147,45 @@ void sweep(router_ptr self) {
   self->delayed_send(self, sweep_interval(st.cfg.idle_timeout), sweep_atom_v);
 }
 
+/// Sends a query that reads every customer to the reader with the fewest
+/// such queries in flight, so that an idle reader takes it.
+caf::result<list_page> to_least_busy(router_ptr self, list_query q) {
+  auto& st = self->state;
+  auto& busy = st.in_flight;
+  busy.resize(st.cfg.readers.size());
+  auto i = static_cast<size_t>(std::min_element(busy.begin(), busy.end())
+                               - busy.begin());
+  ++busy[i];
+  auto rp = self->make_response_promise<list_page>();
+  // Readers are local, owned and always answer (their runs end at the
+  // query's deadline).
+  self->request(st.cfg.readers[i], caf::infinite, list_atom_v, std::move(q))
+    .then(
+      [=](list_page& page) mutable {
+        --self->state.in_flight[i];
+        rp.deliver(std::move(page));
+      },
+      [=](caf::error& err) mutable {
+        --self->state.in_flight[i];
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+/// Queries an index or key lookups answer take the fast lane; the others
+/// go to an idle reader.
+caf::result<list_page> route_list(router_ptr self, list_query q) {
+  auto& st = self->state;
+  static const domain::index_layout none;
+  const auto& layout = st.cfg.layout ? *st.cfg.layout : none;
+  auto plan = domain::plan_list(q, layout, [&](const domain::index_spec& s) {
+    return st.ready.count(s.path) > 0;
+  });
+  if (st.cfg.fast && !domain::reads_everything(plan))
+    return self->delegate(st.cfg.fast, list_atom_v, std::move(q));
+  return to_least_busy(self, std::move(q));
+}
+
 router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   self->state.cfg = std::move(cfg);
   // One timer for all customers: a timeout per customer would be re-armed
@@ -192,14 +236,11 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       return self->delegate(owner(self, id), a, std::move(correlation),
                             std::move(if_match));
     },
-    [=](list_atom a, list_query& q) -> caf::delegated<list_page> {
-      // Point queries take the loader's lane: they never wait behind a
-      // scan, which may hold a list reader until the request timeout.
-      auto& st = self->state;
-      if (st.cfg.loader && domain::is_point_query(q))
-        return self->delegate(st.cfg.loader, a, std::move(q));
-      auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
-      return self->delegate(reader, a, std::move(q));
+    [=](list_atom, list_query& q) -> caf::result<list_page> {
+      return route_list(self, std::move(q));
+    },
+    [=](index_atom, const std::vector<std::string>& ready) {
+      self->state.ready.insert(ready.begin(), ready.end());
     },
     [=](sweep_atom) { sweep(self); },
     [=](idle_atom, const std::string& id, uint64_t handled) {

@@ -4,8 +4,11 @@
 // queries and customer loads on LMDB snapshots). Both own a share of the
 // LMDB environment; it closes when the last of them has stopped.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "actors/protocol.hpp"
 
@@ -17,7 +20,27 @@ namespace tmf::persistence {
 class environment;
 }
 
+namespace tmf::domain {
+class index_layout;
+}
+
 namespace tmf {
+
+/// What a store reader needs.
+struct reader_config {
+  std::shared_ptr<persistence::environment> env;
+  /// The secondary indexes (domain/customer_index.hpp); null: none.
+  std::shared_ptr<const domain::index_layout> layout;
+  /// Set once the service shuts down: a running query stops at once.
+  std::shared_ptr<const std::atomic<bool>> stopping;
+  /// Most offset+limit of a sort that no index gives in order (a larger
+  /// one is refused: it would hold that many entries in memory).
+  uint64_t max_sort_window = 100000;
+  /// A reader with `overflow` readers is a fast lane: a query that would
+  /// read more than `handover` customers goes to one of them instead.
+  std::vector<store_reader_actor> overflow;
+  uint64_t handover = 5000;
+};
 
 /// Spawns the store writer on its own thread (`caf::detached`). Writes that
 /// arrive while it commits are batched into the next transaction, at most
@@ -29,8 +52,7 @@ spawn_store_writer(caf::actor_system& sys,
 
 /// Spawns one store reader on its own thread (`caf::detached`): scans must
 /// never stall the scheduler threads that run customer actors.
-store_reader_actor
-spawn_store_reader(caf::actor_system& sys,
-                   std::shared_ptr<persistence::environment> env);
+store_reader_actor spawn_store_reader(caf::actor_system& sys,
+                                      reader_config cfg);
 
 } // namespace tmf

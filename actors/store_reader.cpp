@@ -1,22 +1,15 @@
 #include "actors/store.hpp"
 
-#include <algorithm>
 #include <chrono>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/expected.hpp>
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
 
-#include "domain/customer_fields.hpp"
-#include "domain/customer_index.hpp"
+#include "actors/list_run.hpp"
 #include "domain/customer_query.hpp"
-#include "domain/json_body.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace tmf {
@@ -27,27 +20,11 @@ namespace db = persistence;
 
 struct store_reader_state {
   static constexpr const char* name = "store_reader";
-  std::shared_ptr<db::environment> env;
+  reader_config cfg;
+  size_t next_overflow = 0;
 };
 
 using reader_ptr = store_reader_actor::stateful_pointer<store_reader_state>;
-
-/// The values of the first `id=...` equality filter, if any: the candidates
-/// can then be fetched by key instead of scanning the table.
-const filter_term* id_term(const list_query& q) {
-  for (const auto& t : q.filters)
-    if (t.path == "id" && t.op == filter_op::eq)
-      return &t;
-  return nullptr;
-}
-
-/// The first `eq` term on an indexed attribute, if any.
-const filter_term* indexed_term(const list_query& q) {
-  for (const auto& t : q.filters)
-    if (t.op == filter_op::eq && domain::is_indexed(t.path))
-      return &t;
-  return nullptr;
-}
 
 /// True once nobody waits for the answer to `q` any more.
 bool expired(const list_query& q) {
@@ -59,33 +36,11 @@ bool expired(const list_query& q) {
   return now > q.deadline_ns;
 }
 
-/// The same error a requester's own timeout gives (the client got or gets
-/// 504 either way).
-caf::error expired_error() {
-  return caf::make_error(caf::sec::request_timeout);
-}
-
-/// Thrown inside a list run when its deadline has passed.
-struct deadline_passed {};
-
-/// Thrown inside a list run when a read failed: what was read, and the
-/// LMDB call that failed.
-struct read_failure {
-  std::string what;
-  std::string detail;
-};
-
-/// A failed read as the error of a load or list: errc::store_failed with a
+/// A failed read as the error of a load: errc::store_failed with a
 /// message naming what was read and the LMDB call that failed.
 caf::error read_failed(const std::string& what, const std::string& detail) {
   return caf::make_error(errc::store_failed,
                          "storage failure while " + what + ": " + detail);
-}
-
-/// Throws a read_failure when `res` failed.
-void check_read(const db::read_outcome& res, const char* what) {
-  if (res.failed())
-    throw read_failure{what, res.error};
 }
 
 /// Loads the customer `id`: not_found only when LMDB says so.
@@ -104,211 +59,39 @@ caf::result<customer_doc> load(db::environment& env, const std::string& id) {
   }
 }
 
-/// One list query answered from one read snapshot. Every loop of the run
-/// (index lookups, fetches, scans, sorting, field selection) checks the
-/// deadline; past it the run stops at once and frees the reader.
-class list_run {
-public:
-  list_run(db::read_txn& txn, const list_query& q,
-           const domain::compiled_filters& filters)
-    : txn_(txn), q_(q), filters_(filters), prefilter_(q.filters) {
-    // nop
+caf::result<list_page> list(reader_ptr self, list_query& q) {
+  auto& st = self->state;
+  if (expired(q))
+    return caf::make_error(caf::sec::request_timeout); // queued too long
+  // Regular expressions compile here, never on an HTTP thread.
+  domain::compiled_filters filters{q.filters};
+  if (!filters.ok())
+    return caf::make_error(errc::invalid, filters.error());
+  auto fast = !st.cfg.overflow.empty();
+  list_outcome out;
+  {
+    auto txn = st.cfg.env->read();
+    out = run_list(txn, q, filters, st.cfg, fast);
   }
+  if (out.page)
+    return std::move(*out.page);
+  if (!out.hand_over)
+    return std::move(out.error);
+  // Too much for the fast lane: one of the readers that may be busy long.
+  auto& lanes = st.cfg.overflow;
+  return self->delegate(lanes[st.next_overflow++ % lanes.size()],
+                        list_atom_v, std::move(q));
+}
 
-  caf::expected<list_page> run() {
-    if (!txn_.valid())
-      return read_failed("starting a read", txn_.error());
-    try {
-      auto page = find_page();
-      select_fields(page);
-      return page;
-    } catch (const deadline_passed&) {
-      return expired_error();
-    } catch (const read_failure& failure) {
-      return read_failed(failure.what, failure.detail);
-    }
-  }
-
-private:
-  static constexpr auto tbl = db::table::customers;
-
-  void check_deadline() {
-    if (expired(q_))
-      throw deadline_passed{};
-  }
-
-  list_page find_page() {
-    if (q_.filters.empty() && q_.sort.empty())
-      return plain_page();
-    if (auto ids = id_term(q_)) {
-      auto candidates = ids->values;
-      std::sort(candidates.begin(), candidates.end());
-      candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                       candidates.end());
-      fetch(candidates);
-    } else if (auto term = indexed_term(q_)) {
-      auto candidates = index_lookup(*term);
-      if (q_.filters.size() == 1 && q_.sort.empty()
-          && domain::index_answers(*term))
-        return index_page(candidates);
-      fetch(candidates);
-    } else {
-      auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
-        consider(rec.json);
-        return true;
-      });
-      check_read(res, "scanning customers");
-    }
-    return finish();
-  }
-
-  /// No filter, no sort: count from the B-tree, copy only the page.
-  list_page plain_page() {
-    list_page page;
-    auto total = txn_.count(tbl);
-    check_read(total, "counting customers");
-    page.total = total.entries;
-    uint64_t pos = 0;
-    auto res = txn_.scan(tbl, {}, [&](const db::record_view& rec) {
-      if (pos++ < q_.offset) {
-        if (pos % 1024 == 0)
-          check_deadline();
-        return true;
-      }
-      if (page.items.size() >= q_.limit)
-        return false;
-      page.items.emplace_back(rec.json);
-      return true;
-    });
-    check_read(res, "listing customers");
-    return page;
-  }
-
-  /// The index decides the only filter: count from it and read the page
-  /// only, without parsing anything.
-  list_page index_page(const std::vector<std::string>& candidates) {
-    list_page page;
-    page.total = candidates.size();
-    for (auto i = q_.offset; i < candidates.size() && i - q_.offset < q_.limit;
-         ++i)
-      if (auto rec = fetch(candidates[i]))
-        page.items.emplace_back(std::move(*rec));
-    return page;
-  }
-
-  /// The ids whose index entries match `term` (any of its values), sorted.
-  std::vector<std::string> index_lookup(const filter_term& term) {
-    std::vector<std::string> ids;
-    for (const auto& value : term.values) {
-      auto prefix = domain::index_prefix(term.path, value);
-      auto res = txn_.scan(db::table::customer_index, prefix,
-                           [&](const db::record_view& rec) {
-                  auto id = domain::index_key_id(rec.key, prefix);
-                  if (id.empty())
-                    return false;
-                  if (ids.size() % 1024 == 0)
-                    check_deadline();
-                  ids.emplace_back(id);
-                  return true;
-                });
-      check_read(res, "reading the index");
-    }
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    return ids;
-  }
-
-  /// The stored text of customer `id`, or nothing (an index entry or
-  /// `id=` value without a row); a failed read throws.
-  std::optional<std::string> fetch(const std::string& id) {
-    auto rec = txn_.get(tbl, id);
-    if (rec.failed())
-      throw read_failure{"reading customer " + id, rec.error};
-    if (rec.st != db::status::ok)
-      return std::nullopt;
-    return std::move(rec.rec.json);
-  }
-
-  void fetch(const std::vector<std::string>& candidates) {
-    for (const auto& id : candidates)
-      if (auto text = fetch(id))
-        consider(*text);
-  }
-
-  /// Evaluates one stored row. A row that does not parse (corrupt, or
-  /// nested deeper than any text this build stores) matches nothing.
-  void consider(std::string_view text) {
-    check_deadline();
-    if (!prefilter_.may_match(text))
-      return; // cannot match: skip the parse
-    nlohmann::json doc;
-    std::string error;
-    if (!domain::parse_json(text, domain::max_stored_depth, doc, error))
-      return;
-    if (!filters_.matches(doc))
-      return;
-    auto pos = total_++;
-    if (!q_.sort.empty())
-      sortable_.emplace_back(std::move(doc), std::string{text});
-    else if (pos >= q_.offset && pos - q_.offset < q_.limit)
-      items_.emplace_back(text);
-  }
-
-  list_page finish() {
-    if (!q_.sort.empty()) {
-      size_t comparisons = 0;
-      std::stable_sort(sortable_.begin(), sortable_.end(),
-                       [&](const auto& a, const auto& b) {
-                         if (++comparisons % 1024 == 0)
-                           check_deadline();
-                         return domain::sort_before(a.first, b.first,
-                                                    q_.sort);
-                       });
-      for (auto i = q_.offset; i < sortable_.size() && i - q_.offset < q_.limit;
-           ++i)
-        items_.emplace_back(std::move(sortable_[i].second));
-    }
-    return list_page{total_, std::move(items_)};
-  }
-
-  /// Reduces every item of `page` to the query's `fields`.
-  void select_fields(list_page& page) {
-    if (q_.fields.empty())
-      return;
-    for (auto& item : page.items) {
-      check_deadline();
-      item = domain::select_fields_text(item, q_.fields);
-    }
-  }
-
-  db::read_txn& txn_;
-  const list_query& q_;
-  const domain::compiled_filters& filters_;
-  domain::text_prefilter prefilter_;
-  uint64_t total_ = 0;
-  std::vector<std::string> items_;
-  std::vector<std::pair<nlohmann::json, std::string>> sortable_;
-};
-
-store_reader_actor::behavior_type
-store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
-  self->state.env = std::move(env);
+store_reader_actor::behavior_type store_reader_impl(reader_ptr self,
+                                                    reader_config cfg) {
+  self->state.cfg = std::move(cfg);
   return {
     [=](load_atom, const std::string& id) -> caf::result<customer_doc> {
-      return load(*self->state.env, id);
+      return load(*self->state.cfg.env, id);
     },
-    [=](list_atom, const list_query& q) -> caf::result<list_page> {
-      if (expired(q))
-        return expired_error(); // queued behind slow scans: skip it
-      // Regular expressions compile here, never on an HTTP thread.
-      domain::compiled_filters filters{q.filters};
-      if (!filters.ok())
-        return caf::make_error(errc::invalid, filters.error());
-      auto txn = self->state.env->read();
-      auto page = list_run{txn, q, filters}.run();
-      if (!page)
-        return std::move(page.error());
-      return std::move(*page);
+    [=](list_atom, list_query& q) -> caf::result<list_page> {
+      return list(self, q);
     },
   };
 }
@@ -316,8 +99,8 @@ store_reader_impl(reader_ptr self, std::shared_ptr<db::environment> env) {
 } // namespace
 
 store_reader_actor spawn_store_reader(caf::actor_system& sys,
-                                      std::shared_ptr<db::environment> env) {
-  return sys.spawn<caf::detached>(store_reader_impl, std::move(env));
+                                      reader_config cfg) {
+  return sys.spawn<caf::detached>(store_reader_impl, std::move(cfg));
 }
 
 } // namespace tmf

@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/log.hpp"
+#include "domain/customer_index.hpp"
 #include "domain/hub.hpp"
 #include "persistence/lmdb_store.hpp"
 
@@ -67,6 +68,14 @@ void load_outbox_state(store_writer_state& st) {
                  + std::to_string(st.last_seq));
 }
 
+/// A counted index entry op, dependent on the customer op before it: the
+/// count under the entry's term changes with it.
+db::write_op index_op(db::write_op::kind_t kind, std::string key) {
+  std::string term{domain::index_key_term(key)};
+  return db::write_op{kind, db::table::customer_index, std::move(key),
+                      std::move(term), 0, true};
+}
+
 /// Appends the customer op of `w`, then its index entries and events as
 /// dependent ops (written only when the customer op succeeds).
 void append_ops(store_writer_state& st, store_write&& w) {
@@ -88,12 +97,9 @@ void append_ops(store_writer_state& st, store_write&& w) {
   op.expected_version = w.expected_version;
   ops.emplace_back(std::move(op));
   for (auto& key : w.index_remove)
-    ops.push_back(db::write_op{db::write_op::discard,
-                               db::table::customer_index, std::move(key), {},
-                               0, true});
+    ops.push_back(index_op(db::write_op::index_discard, std::move(key)));
   for (auto& key : w.index_add)
-    ops.push_back(db::write_op{db::write_op::put, db::table::customer_index,
-                               std::move(key), {}, 0, true});
+    ops.push_back(index_op(db::write_op::index_put, std::move(key)));
   if (st.subscriptions == 0)
     return;
   for (auto& event : w.events) {
@@ -241,6 +247,71 @@ void schedule_commit(writer_ptr self) {
   }
 }
 
+/// The ops of the index builder's writes; `first` gets the position of
+/// the op whose result answers each write.
+std::vector<db::write_op> index_ops(std::vector<index_write>& writes,
+                                    std::vector<size_t>& first) {
+  std::vector<db::write_op> ops;
+  auto meta = db::table::meta;
+  for (auto& w : writes) {
+    first.push_back(ops.size());
+    switch (w.kind) {
+      case index_write::row:
+        ops.push_back(db::write_op{db::write_op::check, db::table::customers,
+                                   w.key, {}, w.version});
+        for (auto& key : w.keys)
+          ops.push_back(index_op(db::write_op::index_put, std::move(key)));
+        break;
+      case index_write::erase_range:
+        for (auto tbl : {db::table::customer_index, db::table::index_counts}) {
+          db::write_op op{db::write_op::erase_range, tbl, w.key, w.value, 0};
+          op.limit = w.version;
+          ops.push_back(std::move(op));
+        }
+        break;
+      case index_write::set_meta:
+        ops.push_back(db::write_op{db::write_op::put, meta, w.key, w.value,
+                                   0});
+        break;
+      default:
+        ops.push_back(db::write_op{db::write_op::discard, meta, w.key, {}, 0});
+    }
+  }
+  return ops;
+}
+
+/// What the index builder learns of each write.
+uint64_t index_result(const index_write& w,
+                      const std::vector<db::write_result>& results,
+                      size_t pos) {
+  switch (w.kind) {
+    case index_write::row:
+      return results[pos].st == db::status::ok ? 1 : 0;
+    case index_write::erase_range:
+      return results[pos].version + results[pos + 1].version;
+    default:
+      return 0;
+  }
+}
+
+/// Commits the index builder's writes in a transaction of their own, after
+/// the pending batch.
+caf::result<std::vector<uint64_t>>
+write_index(writer_ptr self, std::vector<index_write>& writes) {
+  commit(self);
+  std::vector<size_t> first;
+  auto ops = index_ops(writes, first);
+  std::vector<db::write_result> results;
+  std::string detail;
+  auto status = self->state.env->apply(ops, results, detail);
+  if (status != db::status::ok)
+    return to_error(status, detail);
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < writes.size(); ++i)
+    out.push_back(index_result(writes[i], results, first[i]));
+  return out;
+}
+
 /// Stores a new subscription in a transaction of its own, after the
 /// writes before it: it starts after the last event committed so far.
 caf::result<uint64_t> subscribe(writer_ptr self, const std::string& id,
@@ -292,6 +363,9 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
     },
     [=](subscribe_atom, const std::string& id, const std::string& record) {
       return subscribe(self, id, record);
+    },
+    [=](index_atom, std::vector<index_write>& writes) {
+      return write_index(self, writes);
     },
     [=](start_atom, notifier_actor& notifier) {
       self->state.notifier = std::move(notifier);

@@ -419,6 +419,45 @@ bool sort_before(const json& a, const json& b,
   }
 }
 
+sort_values extract_sort_values(const json& doc,
+                                const std::vector<sort_key>& keys) {
+  sort_values out;
+  out.values.reserve(keys.size());
+  for (const auto& key : keys) {
+    const json* value = nullptr;
+    try {
+      value = first_value(doc, key.path);
+    } catch (const std::exception&) {
+      value = nullptr;
+    }
+    out.present.push_back(value != nullptr ? 1 : 0);
+    out.values.push_back(value != nullptr ? *value : json{});
+  }
+  if (doc.is_object())
+    if (auto i = doc.find("id"); i != doc.end() && i->is_string())
+      out.id = i->get<std::string>();
+  return out;
+}
+
+bool sort_values_before(const sort_values& a, const sort_values& b,
+                        const std::vector<sort_key>& keys) {
+  try {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!a.present[i] || !b.present[i]) {
+        if (a.present[i] == b.present[i])
+          continue;
+        return a.present[i] != 0; // missing values last
+      }
+      auto c = compare_values(a.values[i], b.values[i]);
+      if (c != 0)
+        return keys[i].descending ? c > 0 : c < 0;
+    }
+    return a.id < b.id;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::string parameter_name(const filter_term& term) {
   return term.op == filter_op::eq ? term.path
                                   : term.path + "." + op_name(term.op);

@@ -103,6 +103,23 @@ private:
 bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
                  const std::vector<sort_key>& keys);
 
+/// What a document sorts by: its value at each sort key's path (the first
+/// one, through arrays; `present` 0 when missing) and its id. Small enough
+/// to keep offset+limit of them while reading many documents.
+struct sort_values {
+  std::vector<nlohmann::json> values;
+  std::vector<char> present;
+  std::string id;
+};
+
+/// The sort values of `doc` for `keys`.
+sort_values extract_sort_values(const nlohmann::json& doc,
+                                const std::vector<sort_key>& keys);
+
+/// The order of `sort_before` on extracted values.
+bool sort_values_before(const sort_values& a, const sort_values& b,
+                        const std::vector<sort_key>& keys);
+
 /// Checks that `term` is well formed (a non-empty path of non-empty names
 /// without `<` or `>`, at least one value). Regular expressions are checked when compiled.
 /// Returns an empty string when usable, else a message naming the

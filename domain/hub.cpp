@@ -247,7 +247,8 @@ bool parse_event_query(std::string_view query, const list_limits& limits,
     return false;
   }
   for (const auto& p : params) {
-    if (p.name == "sort" || p.name == "offset" || p.name == "limit") {
+    if (p.name == "sort" || p.name == "offset" || p.name == "limit"
+        || p.name == "cursor") {
       error = "query: " + p.name + " does not apply to events";
       return false;
     }

@@ -65,6 +65,9 @@ struct list_query {
   /// When nobody waits for the answer any more (nanoseconds since the Unix
   /// epoch, 0: never): a reader skips or abandons the query after it.
   int64_t deadline_ns = 0;
+  /// A continuation token from a `next` link (domain/list_cursor.hpp);
+  /// empty: start at `offset`.
+  std::string cursor;
 };
 
 } // namespace tmf::domain

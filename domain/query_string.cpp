@@ -6,6 +6,7 @@
 
 #include "domain/customer_query.hpp"
 #include "domain/date_time.hpp"
+#include "domain/list_cursor.hpp"
 
 namespace tmf::domain {
 
@@ -292,7 +293,8 @@ public:
 
   bool add(const query_param& p) {
     bool reserved = p.name == "fields" || p.name == "sort"
-                    || p.name == "offset" || p.name == "limit";
+                    || p.name == "offset" || p.name == "limit"
+                    || p.name == "cursor";
     if (reserved && !p.symbol.empty()) {
       error_ = p.name + ": takes no operator, got \"" + p.name + p.symbol
                + "\"";
@@ -304,6 +306,8 @@ public:
       return add_sort(p.values);
     if (p.name == "offset" || p.name == "limit")
       return add_count(p.name, joined(p.values));
+    if (p.name == "cursor")
+      return add_cursor(joined(p.values));
     return add_filter(p);
   }
 
@@ -368,6 +372,21 @@ private:
                + ", got \"" + value + "\"";
       return false;
     }
+    return true;
+  }
+
+  bool add_cursor(std::string value) {
+    if (has_cursor_) {
+      error_ = "cursor: given more than once";
+      return false;
+    }
+    has_cursor_ = true;
+    if (value.size() > max_cursor_length) {
+      error_ = "cursor: at most " + std::to_string(max_cursor_length)
+               + " characters";
+      return false;
+    }
+    result_.query.cursor = std::move(value);
     return true;
   }
 
@@ -453,6 +472,7 @@ private:
   size_t values_ = 0;
   bool has_offset_ = false;
   bool has_limit_ = false;
+  bool has_cursor_ = false;
 };
 
 } // namespace

@@ -62,7 +62,8 @@ bool parse_fields(const query_params& params, const list_limits& limits,
                   std::vector<std::string>& out, std::string& error);
 
 /// Builds a list request from `params`. Reserved names: `fields`, `sort`
-/// (`-` prefix = descending), `offset`, `limit` (non-negative integers).
+/// (`-` prefix = descending), `offset`, `limit` (non-negative integers),
+/// `cursor` (a continuation token, checked by the reader).
 /// Every other name is an attribute filter `path[.op]=v1,v2` where op is
 /// one of eq, ne, gt, gte, lt, lte, regex, or `path>=v` and friends;
 /// repeated names OR their values. With a `typer`, paths are checked

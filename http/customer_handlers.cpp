@@ -46,6 +46,12 @@ auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
   };
 }
 
+/// The index terms of a new customer's document.
+std::vector<std::string> index_terms(const exchange_ptr& ex, const json& doc) {
+  const auto& layout = ex->ctx().cfg.layout;
+  return layout ? layout->terms(doc) : std::vector<std::string>{};
+}
+
 /// A request header, or an empty string.
 std::string header(const exchange_ptr& ex, std::string_view name) {
   return ex->request()->header().get_field_or(std::string{name}, "");
@@ -155,6 +161,7 @@ void list_customers(const exchange_ptr& ex, std::string_view) {
     [ex, base, partial, pos](list_page& page) mutable {
       pos.total = page.total;
       pos.count = page.items.size();
+      pos.next_cursor = std::move(page.next_cursor);
       auto st = partial && pos.count < pos.total ? status::partial_content
                                                  : status::ok;
       auto list_url = base.substr(0, base.size() - 1); // no trailing slash
@@ -185,7 +192,7 @@ void create_customer(const exchange_ptr& ex, std::string_view) {
                  {"ETag", domain::etag_of(doc.version)}});
     },
     create_atom_v, domain::canonical_text(ex->request()->body(), body),
-    domain::index_terms(body), correlation_id(ex));
+    index_terms(ex, body), correlation_id(ex));
 }
 
 void retrieve_customer(const exchange_ptr& ex, std::string_view path_id) {

@@ -15,6 +15,10 @@
 #include "actors/protocol.hpp"
 #include "domain/query_string.hpp"
 
+namespace tmf::domain {
+class index_layout;
+}
+
 namespace tmf::http {
 
 /// What the HTTP layer needs from the configuration.
@@ -39,6 +43,8 @@ struct server_settings {
   int request_log_level = 1; ///< tmf::log::level of the request lines
   /// A paged list that is a strict subset answers 206 (else 200).
   bool partial_content = true;
+  /// The secondary indexes (a create sends its entries); null: none.
+  std::shared_ptr<const domain::index_layout> layout;
 };
 
 /// A running HTTP server.

@@ -218,8 +218,10 @@ struct real_store_fixture {
     REQUIRE(env != nullptr);
     std::shared_ptr<tmf::persistence::environment> shared{std::move(env)};
     writer = tmf::spawn_store_writer(sys, shared, 1024);
-    readers.push_back(tmf::spawn_store_reader(sys, shared));
-    readers.push_back(tmf::spawn_store_reader(sys, shared));
+    readers.push_back(
+      tmf::spawn_store_reader(sys, tmf::test::reader_over(shared)));
+    readers.push_back(
+      tmf::spawn_store_reader(sys, tmf::test::reader_over(shared)));
     tmf::router_config rc;
     rc.writer = writer;
     rc.readers = readers;

@@ -121,6 +121,9 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     [=](tmf::sweep_atom) {
       // nop
     },
+    [=](tmf::index_atom, const std::vector<std::string>&) {
+      // nop
+    },
   };
 }
 
