@@ -5,6 +5,7 @@
 // the router stops its customers, the store commits what is pending and
 // closes LMDB.
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -281,15 +282,20 @@ int main(int argc, char** argv) {
   auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
   auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
   caf::anon_send(writer, tmf::start_atom_v, notifier);
-  // Set at shutdown: a running list query stops at once.
-  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  // When running list queries stop (0: not shutting down).
+  auto stop_at = std::make_shared<std::atomic<int64_t>>(0);
+  auto stop_queries_in = [stop_at](caf::timespan t) {
+    auto at = std::chrono::system_clock::now().time_since_epoch() + t;
+    stop_at->store(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(at).count()));
+  };
   tmf::router_config rc;
   rc.writer = writer;
   rc.layout = indexes.layout;
   tmf::reader_config lane;
   lane.env = env;
   lane.layout = indexes.layout;
-  lane.stopping = stopping;
+  lane.stop_at = stop_at;
   lane.max_sort_window = s.max_sort_window;
   for (size_t i = 0; i < s.readers; ++i)
     rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
@@ -308,7 +314,7 @@ int main(int argc, char** argv) {
   env.reset(); // the store actors own it now
 
   auto stop_actors = [&] {
-    stopping->store(true);
+    stop_queries_in(caf::timespan{0});
     {
       // The index builder stops between two batches; the customers answer
       // (or fail) their last requests, and the notifier stores its
@@ -345,6 +351,8 @@ int main(int argc, char** argv) {
   tmf::log::info(std::string{"received "}
                  + (sig == SIGINT ? "SIGINT" : "SIGTERM")
                  + ", shutting down");
+  // A long scan answers 503 before the drain ends.
+  stop_queries_in(s.shutdown_timeout * 3 / 4);
   http->stop(s.shutdown_timeout);
   stop_actors();
   http.reset(); // after the actors: they may hold request handles

@@ -149,8 +149,11 @@ void write_then(self_ptr self, store_write w,
 }
 
 
-/// Adds to `w` the index entries that differ between `old_terms` and the
-/// terms of `after`.
+/// Adds to `w` the index entries of `after` and the removal of those of
+/// `old_terms` it no longer has. Every entry of `after` is written, not
+/// only the new ones: an index being built may lack them (its builder
+/// skips a customer that changed after it was read), and writing an entry
+/// that exists changes nothing.
 void diff_index(const customer_state& st,
                 const std::vector<std::string>& old_terms,
                 const nlohmann::json& after, store_write& w) {
@@ -160,8 +163,7 @@ void diff_index(const customer_state& st,
     return std::find(xs.begin(), xs.end(), x) != xs.end();
   };
   for (auto& t : new_terms)
-    if (!has(old_terms, t))
-      w.index_add.emplace_back(domain::index_key(t, id));
+    w.index_add.emplace_back(domain::index_key(t, id));
   for (auto& t : old_terms)
     if (!has(new_terms, t))
       w.index_remove.emplace_back(domain::index_key(t, id));

@@ -350,8 +350,8 @@ void add_message_types(Config& cfg) {
 /// - `start_atom, notifier`: the notifier to tell about committed events.
 /// - `index_atom, index_writes` -> one number per write (row: 1 when
 ///   stored, 0 when the customer changed or went meanwhile; erase_range:
-///   the entries removed), in a transaction of their own after the
-///   pending batch.
+///   the index entries removed, their counts go along), in a transaction
+///   of their own after the pending batch.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,

@@ -31,8 +31,11 @@ struct reader_config {
   std::shared_ptr<persistence::environment> env;
   /// The secondary indexes (domain/customer_index.hpp); null: none.
   std::shared_ptr<const domain::index_layout> layout;
-  /// Set once the service shuts down: a running query stops at once.
-  std::shared_ptr<const std::atomic<bool>> stopping;
+  /// When running queries must stop because the service shuts down
+  /// (nanoseconds since the Unix epoch; 0: not shutting down). Set at
+  /// SIGTERM a little inside the shutdown timeout, so that a long scan
+  /// answers 503 while the HTTP side still drains.
+  std::shared_ptr<const std::atomic<int64_t>> stop_at;
   /// Most offset+limit of a sort that no index gives in order (a larger
   /// one is refused: it would hold that many entries in memory).
   uint64_t max_sort_window = 100000;

@@ -234,6 +234,8 @@ std::vector<std::string> index_layout::terms(const index_spec& spec,
   } catch (const std::exception&) {
     out.clear();
   }
+  if (out.empty())
+    out.push_back(prefix + static_cast<char>(index_tag::absent));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -272,6 +274,9 @@ index_layout::terms_of_text(std::string_view text) const {
   for (size_t i = 0; i < names.size(); ++i)
     if (members[i].string)
       out.push_back(specs[i]->prefix() + string_key(*members[i].string));
+    else if (!members[i].present)
+      out.push_back(specs[i]->prefix()
+                    + static_cast<char>(index_tag::absent));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -9,8 +9,8 @@
 // the path; `index_counts` counts the entries of each term). The value is
 // a type tag and an encoding whose byte order is the sort order of
 // domain/customer_query.hpp (null < boolean < number < date-time < other
-// string): numbers exactly and numerically, RFC 3339 date-times as UTC
-// instants, strings by their bytes, cut to `max_index_value`. NUL and
+// string < absent): numbers exactly and numerically, RFC 3339 date-times as
+// UTC instants, strings by their bytes, cut to `max_index_value`. NUL and
 // 0x01 bytes of a value are escaped, so no value key holds a NUL. A
 // rebuilt index gets a fresh generation: keys of an older generation never
 // mix with the live ones and are erased in the background.
@@ -35,15 +35,18 @@ constexpr size_t max_index_path = 64;
 
 /// The version of the value encoding; an index built with another one is
 /// built again.
-constexpr uint32_t index_layout_version = 3;
+constexpr uint32_t index_layout_version = 4;
 
-/// The type tags of index values, in sort order.
+/// The type tags of index values, in sort order. A customer without a
+/// value at the path has one `absent` entry, so that a walk of the index
+/// in sort order finds it after all values (missing values last).
 enum class index_tag : char {
   null = 0x02,
   boolean = 0x03,
   number = 0x04,
   date_time = 0x05,
   string = 0x06,
+  absent = 0x07,
 };
 
 /// The attribute paths every service indexes: name, status,
@@ -95,7 +98,8 @@ public:
   /// scalar value at each path (through arrays), sorted.
   std::vector<std::string> terms(const nlohmann::json& doc) const;
 
-  /// The terms of a customer document in one index, sorted.
+  /// The terms of a customer document in one index, sorted: one per
+  /// distinct value, or the one `absent` term when it has none.
   static std::vector<std::string> terms(const index_spec& spec,
                                         const nlohmann::json& doc);
 

@@ -68,8 +68,15 @@ TEST_CASE("a document has one term per index and distinct value") {
   auto name = *layout.find("name");
   CHECK(index_layout::terms(name, doc)
         == std::vector<std::string>{name.prefix() + key_of("Moon")});
+  // Without a value: one `absent` term, after every value.
   doc.erase("status");
-  CHECK(layout.terms(doc).size() == 3);
+  auto status = *layout.find("status");
+  auto absent = index_layout::terms(status, doc);
+  CHECK(absent == std::vector<std::string>{
+                    status.prefix() + static_cast<char>(index_tag::absent)});
+  for (const auto& value : mixed_values())
+    CHECK(status.prefix() + key_of(value) < absent[0]);
+  CHECK(layout.terms(doc).size() == 4);
   // Through arrays: every distinct value once.
   auto media = spec_of("contactMedium.mediumType");
   json many = {{"contactMedium",
@@ -77,7 +84,9 @@ TEST_CASE("a document has one term per index and distinct value") {
                  {{"mediumType", "email"}}}}};
   CHECK(index_layout::terms(media, many).size() == 2);
   // Objects and arrays at the path have no index value.
-  CHECK(index_layout::terms(spec_of("engagedParty"), doc).empty());
+  CHECK(index_layout::terms(spec_of("engagedParty"), doc).size() == 1);
+  CHECK(index_layout::terms(spec_of("engagedParty"), doc)[0].back()
+        == static_cast<char>(index_tag::absent));
 }
 
 TEST_CASE("index value keys sort like the list sort order") {
