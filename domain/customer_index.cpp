@@ -205,6 +205,8 @@ std::optional<std::string> index_value_key(std::string_view text,
       return std::nullopt;
     case index_tag::string:
       return tagged(tag, text);
+    case index_tag::absent:
+      return std::nullopt; // no filter value stands for "no value"
   }
   return std::nullopt;
 }
