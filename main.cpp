@@ -297,8 +297,10 @@ int main(int argc, char** argv) {
   lane.layout = indexes.layout;
   lane.stop_at = stop_at;
   lane.max_sort_window = s.max_sort_window;
+  lane.background = true; // scans yield the CPU to everything else
   for (size_t i = 0; i < s.readers; ++i)
     rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
+  lane.background = false;
   rc.loader = tmf::spawn_store_reader(sys, lane);
   lane.overflow = rc.readers; // the fast lane hands big queries over
   rc.fast = tmf::spawn_store_reader(sys, lane);

@@ -43,6 +43,12 @@ struct reader_config {
   /// read more than `handover` customers goes to one of them instead.
   std::vector<store_reader_actor> overflow;
   uint64_t handover = 5000;
+  /// Runs its thread under SCHED_IDLE: queries that read every customer
+  /// then take only CPU time nothing else wants, and are preempted at once
+  /// when another thread wakes, so cheap queries and customer requests
+  /// keep their latency on a busy core. Under a load that never leaves the
+  /// CPU idle a scan reaches its deadline (504).
+  bool background = false;
 };
 
 /// Spawns the store writer on its own thread (`caf::detached`). Writes that

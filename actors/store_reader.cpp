@@ -3,12 +3,17 @@
 #include <chrono>
 #include <string>
 
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/list_run.hpp"
+#include "actors/log.hpp"
 #include "domain/customer_query.hpp"
 #include "persistence/lmdb_store.hpp"
 
@@ -22,7 +27,27 @@ struct store_reader_state {
   static constexpr const char* name = "store_reader";
   reader_config cfg;
   size_t next_overflow = 0;
+  bool niced = false; ///< the thread's priority was lowered
 };
+
+/// Puts the calling thread (its own: the reader is detached) under
+/// SCHED_IDLE once, when configured to run in the background: it then runs
+/// only when no other thread wants the CPU, and any other thread that wakes
+/// up preempts it at once.
+void lower_priority(store_reader_state& st) {
+  if (!st.cfg.background || st.niced)
+    return;
+  st.niced = true;
+#ifdef __linux__
+  sched_param param{};
+  param.sched_priority = 0;
+  if (::sched_setscheduler(static_cast<pid_t>(::syscall(SYS_gettid)),
+                           SCHED_IDLE, &param)
+      != 0)
+    log::warning("store reader: cannot run under SCHED_IDLE; scans compete "
+                 "with cheap queries for the CPU");
+#endif
+}
 
 using reader_ptr = store_reader_actor::stateful_pointer<store_reader_state>;
 
@@ -61,6 +86,7 @@ caf::result<customer_doc> load(db::environment& env, const std::string& id) {
 
 caf::result<list_page> list(reader_ptr self, list_query& q) {
   auto& st = self->state;
+  lower_priority(st);
   if (expired(q))
     return caf::make_error(caf::sec::request_timeout); // queued too long
   // Regular expressions compile here, never on an HTTP thread.
