@@ -27,7 +27,7 @@ using domain::key_range;
 using domain::list_plan;
 using json = nlohmann::json;
 
-// -- how a run stops early ------------------------------------------------------
+// -- how a run stops early ----------------------------------------------------
 
 /// Past the deadline: nobody waits for the answer.
 struct deadline_passed {};
@@ -70,7 +70,7 @@ const domain::index_layout& no_indexes() {
   return empty;
 }
 
-// -- a bounded top-k -------------------------------------------------------------
+// -- a bounded top-k ----------------------------------------------------------
 
 /// The best `k` entries by the query's sort order seen so far.
 class best_k {
@@ -114,7 +114,7 @@ private:
   std::vector<domain::sort_values> heap_;
 };
 
-// -- the run ---------------------------------------------------------------------
+// -- the run ------------------------------------------------------------------
 
 class list_run {
 public:

@@ -121,9 +121,9 @@ bool sort_values_before(const sort_values& a, const sort_values& b,
                         const std::vector<sort_key>& keys);
 
 /// Checks that `term` is well formed (a non-empty path of non-empty names
-/// without `<` or `>`, at least one value). Regular expressions are checked when compiled.
-/// Returns an empty string when usable, else a message naming the
-/// parameter.
+/// without `<` or `>`, at least one value). Regular expressions are
+/// checked when compiled. Returns an empty string when usable, else a
+/// message naming the parameter.
 std::string check_term(const filter_term& term);
 
 /// The parameter name of `term` as a client wrote it (`name.regex`).

@@ -253,7 +253,8 @@ list_plan plan_list(const list_query& q, const index_layout& layout,
     }
     if (plan.kind == list_plan::index) {
       const auto& rs = plan.filter.ranges;
-      plan.filter.decided = q.filters.size() == 1 && !plan.filter.spec->info.multi
+      plan.filter.decided = q.filters.size() == 1
+                            && !plan.filter.spec->info.multi
                             && std::all_of(rs.begin(), rs.end(),
                                            [](const key_range& r) {
                                              return r.exact;

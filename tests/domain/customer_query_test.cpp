@@ -160,16 +160,15 @@ TEST_CASE("regex searches the string, anchors ask for the whole value") {
   CHECK(one(term("name", filter_op::regex, {"Club$"})));
   CHECK_FALSE(one(term("name", filter_op::regex, {"^Football$"})));
   CHECK(one(term("name", filter_op::regex, {"^Moon\\s\\w+ Club$"})));
-  CHECK(one(term("contactMedium.characteristic.emailAddress",
-                 filter_op::regex, {"@moonfc\\.example$"})));
+  CHECK(one(term("contactMedium.characteristic.emailAddress", filter_op::regex,
+                 {"@moonfc\\.example$"})));
   CHECK(one(term("name", filter_op::regex, {"x", "Moon"})));
 }
 
 TEST_CASE("regex applies to numbers by their text") {
   CHECK(one(term("creditProfile.creditScore", filter_op::regex, {"^7\\d+"})));
   CHECK(one(term("creditProfile.creditScore", filter_op::regex, {"1"})));
-  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::regex,
-                       {"^8"})));
+  CHECK_FALSE(one(term("creditProfile.creditScore", filter_op::regex, {"^8"})));
 }
 
 TEST_CASE("an invalid regex never matches and compiling reports it") {
@@ -373,7 +372,8 @@ TEST_CASE("date-times compare as instants whatever their offset") {
 }
 
 TEST_CASE("numbers compare numerically, never as text") {
-  json doc = {{"id", "x"}, {"n", 9}, {"f", 1e3}, {"big", 18446744073709551615ull}};
+  json doc
+    = {{"id", "x"}, {"n", 9}, {"f", 1e3}, {"big", 18446744073709551615ull}};
   CHECK(matches(doc, {term("n", filter_op::lt, {"10"})}));
   CHECK(matches(doc, {term("n", filter_op::eq, {"9.0"})}));
   CHECK(matches(doc, {term("n", filter_op::eq, {"+9"})}));

@@ -309,8 +309,9 @@ TEST_CASE("PATCH answers 415 to media types other than the patch types") {
                           {{"Content-Type", "application/x-patch"}});
   CHECK(r.status == 415);
   error_message(r);
-  auto empty = f.http.request("PATCH", target, R"([])",
-                              {{"Content-Type", "application/json-patch+json"}});
+  auto empty
+    = f.http.request("PATCH", target, R"([])",
+                     {{"Content-Type", "application/json-patch+json"}});
   CHECK(empty.status == 200); // an empty JSON Patch changes nothing
 }
 
@@ -466,8 +467,8 @@ TEST_CASE("name filters follow creates, renames and deletes") {
   for (auto i = entries.begin(); i != entries.end();)
     i = i->rfind(prefix, 0) == 0 ? std::next(i) : entries.erase(i);
   auto key = [&](const std::string& name_value, const json& c) {
-    auto terms = tmf::domain::index_layout::terms(
-      name, json{{"name", name_value}});
+    auto terms = tmf::domain::index_layout::terms(name,
+                                                  json{{"name", name_value}});
     REQUIRE(terms.size() == 1);
     return tmf::domain::index_key(terms[0], c["id"].get<std::string>());
   };
