@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <set>
 #include <string>
 #include <vector>
@@ -366,4 +367,45 @@ TEST_CASE("paging through all pages returns every match exactly once") {
     CHECK(seen.size() == 23);
     CHECK(std::set<std::string>(seen.begin(), seen.end()) == created);
   }
+}
+
+TEST_CASE("paging boundaries and sorts on several keys") {
+  fixture f;
+  for (int i = 0; i < 7; ++i) {
+    auto body = json::parse(sample_customer("B" + std::to_string(i)));
+    body["status"] = i % 2 ? "odd" : "even";
+    f.create_body(body);
+  }
+  auto page = [&](const std::string& query) {
+    auto r = f.http.get(base + "/customer?" + query);
+    INFO(query << ": " << r.body);
+    REQUIRE((r.status == 200 || r.status == 206));
+    std::vector<std::string> names;
+    for (auto& c : json::parse(r.body))
+      names.push_back(c["name"]);
+    return std::make_tuple(r.status, names, r.header("x-total-count"),
+                           links(r.header("link")));
+  };
+  auto [st1, last, total1, l1] = page("sort=name&offset=5&limit=5");
+  CHECK(st1 == 206);
+  CHECK(last == std::vector<std::string>{"B5", "B6"});
+  CHECK(l1.count("next") == 0);
+  auto [st2, empty, total2, l2] = page("sort=name&offset=7");
+  CHECK(st2 == 206);
+  CHECK(empty.empty());
+  CHECK(total2 == "7");
+  auto [st3, beyond, total3, l3] = page("offset=100&limit=5");
+  CHECK(beyond.empty());
+  CHECK(l3["last"].find("offset=5&limit=5") != std::string::npos);
+  auto [st4, none, total4, l4] = page("limit=0");
+  CHECK(none.empty());
+  CHECK(total4 == "7");
+  auto [st5, whole, total5, l5] = page("sort=name&offset=0&limit=7");
+  CHECK(st5 == 200); // the page is everything
+  CHECK(whole.size() == 7);
+  auto [st6, two_keys, total6, l6] = page("sort=status,-name");
+  CHECK(two_keys == std::vector<std::string>{"B6", "B4", "B2", "B0", "B5",
+                                             "B3", "B1"});
+  auto [st7, paged, total7, l7] = page("sort=status,-name&offset=3&limit=2");
+  CHECK(paged == std::vector<std::string>{"B0", "B5"});
 }
