@@ -402,3 +402,28 @@ TEST_CASE("check_term rejects operator characters in paths") {
   CHECK_FALSE(check_term(term("a>b", filter_op::eq, {"x"})).empty());
   CHECK_FALSE(check_term(term("a<", filter_op::eq, {"x"})).empty());
 }
+
+TEST_CASE("extracted sort values order like the documents") {
+  std::vector<json> docs;
+  std::vector<json> values{nullptr, true, 3, 2.5, "b", "a",
+                           "2024-01-01T00:00:00+01:00",
+                           "2023-12-31T23:30:00Z", json::array({1}),
+                           json::object()};
+  int n = 0;
+  for (const auto& v : values) {
+    docs.push_back({{"id", std::to_string(n++)}, {"v", v}, {"w", n % 3}});
+    docs.push_back({{"id", std::to_string(n++)}, {"w", n % 2}}); // missing
+  }
+  for (auto keys : {std::vector<sort_key>{{"v", false}},
+                    std::vector<sort_key>{{"v", true}},
+                    std::vector<sort_key>{{"w", false}, {"v", true}}}) {
+    for (const auto& a : docs)
+      for (const auto& b : docs) {
+        INFO(a.dump() << " " << b.dump());
+        CHECK(tmf::domain::sort_values_before(
+                tmf::domain::extract_sort_values(a, keys),
+                tmf::domain::extract_sort_values(b, keys), keys)
+              == sort_before(a, b, keys));
+      }
+  }
+}

@@ -408,4 +408,24 @@ TEST_CASE("paging boundaries and sorts on several keys") {
                                              "B3", "B1"});
   auto [st7, paged, total7, l7] = page("sort=status,-name&offset=3&limit=2");
   CHECK(paged == std::vector<std::string>{"B0", "B5"});
+  // A sort no index gives (a bounded top-k): missing values last too.
+  for (int i = 0; i < 3; ++i) {
+    auto body = json::parse(sample_customer("X" + std::to_string(i)));
+    body["x-rank"] = 10 - i;
+    f.create_body(body);
+  }
+  // The customers without x-rank tie: they come last, by id.
+  auto by_id = json::parse(f.http.get(base + "/customer?sort=id").body);
+  std::vector<std::string> missing;
+  for (auto& c : by_id)
+    if (!c.contains("x-rank"))
+      missing.push_back(c["name"]);
+  auto [st8, ranked, total8, l8] = page("sort=x-rank&limit=10");
+  std::vector<std::string> up{"X2", "X1", "X0"};
+  up.insert(up.end(), missing.begin(), missing.end());
+  CHECK(ranked == up);
+  auto [st9, down, total9, l9] = page("sort=-x-rank&limit=10");
+  std::vector<std::string> reversed{"X0", "X1", "X2"};
+  reversed.insert(reversed.end(), missing.begin(), missing.end());
+  CHECK(down == reversed);
 }
