@@ -353,8 +353,9 @@ int main(int argc, char** argv) {
   tmf::log::info(std::string{"received "}
                  + (sig == SIGINT ? "SIGINT" : "SIGTERM")
                  + ", shutting down");
-  // A long scan answers 503 before the drain ends.
+  // A long scan answers 503 before the drain ends, starved or not.
   stop_queries_in(s.shutdown_timeout * 3 / 4);
+  tmf::end_background_readers();
   http->stop(s.shutdown_timeout);
   stop_actors();
   http.reset(); // after the actors: they may hold request handles

@@ -59,6 +59,11 @@ spawn_store_writer(caf::actor_system& sys,
                    std::shared_ptr<persistence::environment> env,
                    size_t max_batch);
 
+/// Puts the threads of background readers back under the service's normal
+/// scheduling: at shutdown, so that a scan starved by other work notices
+/// at once that it must stop.
+void end_background_readers();
+
 /// Spawns one store reader on its own thread (`caf::detached`): scans must
 /// never stall the scheduler threads that run customer actors.
 store_reader_actor spawn_store_reader(caf::actor_system& sys,

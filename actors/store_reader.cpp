@@ -1,7 +1,9 @@
 #include "actors/store.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <sched.h>
 #include <sys/syscall.h>
@@ -30,6 +32,18 @@ struct store_reader_state {
   bool niced = false; ///< the thread's priority was lowered
 };
 
+/// The threads of background readers, and whether they must stay normal.
+struct background_threads {
+  std::mutex mtx;
+  std::vector<pid_t> tids;
+  bool ended = false;
+};
+
+background_threads& background() {
+  static background_threads instance;
+  return instance;
+}
+
 /// Puts the calling thread (its own: the reader is detached) under
 /// SCHED_IDLE once, when configured to run in the background: it then runs
 /// only when no other thread wants the CPU, and any other thread that wakes
@@ -39,13 +53,19 @@ void lower_priority(store_reader_state& st) {
     return;
   st.niced = true;
 #ifdef __linux__
+  auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  auto& bg = background();
+  std::lock_guard<std::mutex> guard{bg.mtx};
+  if (bg.ended)
+    return;
   sched_param param{};
   param.sched_priority = 0;
-  if (::sched_setscheduler(static_cast<pid_t>(::syscall(SYS_gettid)),
-                           SCHED_IDLE, &param)
-      != 0)
+  if (::sched_setscheduler(tid, SCHED_IDLE, &param) != 0) {
     log::warning("store reader: cannot run under SCHED_IDLE; scans compete "
                  "with cheap queries for the CPU");
+    return;
+  }
+  bg.tids.push_back(tid);
 #endif
 }
 
@@ -123,6 +143,21 @@ store_reader_actor::behavior_type store_reader_impl(reader_ptr self,
 }
 
 } // namespace
+
+void end_background_readers() {
+#ifdef __linux__
+  auto& bg = background();
+  std::lock_guard<std::mutex> guard{bg.mtx};
+  bg.ended = true;
+  // The policy the process runs under (SCHED_BATCH or SCHED_OTHER).
+  auto policy = ::sched_getscheduler(0);
+  sched_param param{};
+  param.sched_priority = 0;
+  for (auto tid : bg.tids)
+    ::sched_setscheduler(tid, policy < 0 ? SCHED_OTHER : policy, &param);
+  bg.tids.clear();
+#endif
+}
 
 store_reader_actor spawn_store_reader(caf::actor_system& sys,
                                       reader_config cfg) {
