@@ -226,6 +226,34 @@ TEST_CASE("writes keep index entries and counts exact across create, "
   f.check_consistent();
 }
 
+TEST_CASE("the fast lane hands a query that reads many customers over") {
+  index_fixture f;
+  f.start(paths_with({}));
+  for (int i = 0; i < 30; ++i)
+    f.create(customer("H" + std::to_string(i), "Approved", i, "fax"));
+  auto fast_cfg = tmf::test::reader_over(f.env);
+  fast_cfg.layout = f.setup.layout;
+  fast_cfg.overflow = {f.reader};
+  fast_cfg.handover = 10; // more candidates than this: hand over
+  auto fast = tmf::spawn_store_reader(f.sys, fast_cfg);
+  tmf::list_query q;
+  q.limit = 5;
+  // Two filters: the status index gives 30 candidates to check.
+  q.filters = {{"status", tmf::filter_op::eq, {"Approved"}},
+               {"name", tmf::filter_op::regex, {"1"}}};
+  auto page = ask<tmf::list_page>(f.self, fast, tmf::list_atom_v, q);
+  REQUIRE(page);
+  CHECK(page.value->total == 12); // H1, H10..H19, H21
+  CHECK(page.value->items.size() == 5);
+  // Decided by the index: answered on the fast lane itself.
+  q.filters.pop_back();
+  auto decided = ask<tmf::list_page>(f.self, fast, tmf::list_atom_v, q);
+  REQUIRE(decided);
+  CHECK(decided.value->total == 30);
+  f.self->send_exit(fast, caf::exit_reason::user_shutdown);
+  f.self->wait_for(fast);
+}
+
 TEST_CASE("the index builder builds new indexes while customers change") {
   index_fixture f;
   // Rows written by an earlier build that had no index at all, and a
