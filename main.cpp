@@ -7,42 +7,54 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/config.hpp"
+#include "actors/cluster.hpp"
 #include "actors/index_builder.hpp"
+#include "actors/shard_mover.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "actors/notifier.hpp"
 #include "actors/protocol.hpp"
 #include "actors/router.hpp"
 #include "actors/store.hpp"
+#include "http/auth.hpp"
+#include "http/rate_limit.hpp"
 #include "http/server.hpp"
 #include "persistence/lmdb_store.hpp"
 #include "verify.hpp"
 
 namespace {
 
-/// Blocks until SIGINT or SIGTERM arrives; returns its number.
-int wait_for_termination() {
+/// Blocks until SIGINT, SIGTERM or SIGHUP arrives; returns its number.
+int wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
     // retry
@@ -50,13 +62,14 @@ int wait_for_termination() {
   return sig;
 }
 
-/// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
-/// that only `wait_for_termination` receives them.
+/// Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it
+/// starts, so that only `wait_for_signal` receives them.
 void block_termination_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -80,6 +93,96 @@ void use_batch_scheduling() {
     tmf::log::warning(std::string{"cannot use SCHED_BATCH: "}
                       + std::strerror(errno) + "; continuing with normal "
                       "scheduling");
+}
+
+/// The cluster parts of this node.
+struct cluster_parts {
+  tmf::cluster_config cfg;
+  uint64_t incarnation = 0;
+  std::shared_ptr<tmf::cluster_routing> routing;
+  tmf::gateway_actor gateway;
+  tmf::shard_mover_actor mover;
+};
+
+/// Spawns the links to the peers; the router gets them as its routing.
+cluster_parts start_cluster_links(caf::actor_system& sys,
+                                  const tmf::settings& s,
+                                  tmf::notifier_actor notifier) {
+  cluster_parts parts;
+  parts.cfg.members = *s.cluster;
+  parts.cfg.request_timeout = s.cluster_request_timeout;
+  parts.cfg.retry_period = s.cluster_retry_period;
+  parts.cfg.tls = s.cluster_tls;
+  parts.incarnation = tmf::make_incarnation();
+  auto routing = std::make_shared<tmf::cluster_routing>();
+  std::vector<std::string> names;
+  for (const auto& m : s.cluster->members)
+    names.push_back(m.name);
+  routing->table = std::make_shared<tmf::domain::shard_table>(names);
+  routing->self = static_cast<size_t>(
+    std::find(names.begin(), names.end(), s.cluster->self) - names.begin());
+  routing->own_shards = routing->table->shards_of(routing->self);
+  routing->max_window = s.cluster_max_window;
+  routing->links = tmf::spawn_links(sys, parts.cfg, parts.incarnation,
+                                    notifier);
+  caf::anon_send(notifier, tmf::start_atom_v, routing->links);
+  parts.routing = std::move(routing);
+  return parts;
+}
+
+/// Spawns the shard mover, which takes over the shards this node owns but
+/// does not hold yet (and hands over the others).
+void start_shard_mover(caf::actor_system& sys, const tmf::settings& s,
+                       cluster_parts& parts, tmf::store_writer_actor writer,
+                       tmf::router_actor router,
+                       std::shared_ptr<tmf::persistence::environment> env) {
+  tmf::shard_mover_config mc;
+  mc.routing = parts.routing;
+  mc.writer = std::move(writer);
+  mc.router = std::move(router);
+  mc.env = std::move(env);
+  mc.retry_period = s.cluster_retry_period;
+  mc.request_timeout = s.cluster_request_timeout;
+  parts.mover = tmf::spawn_shard_mover(sys, std::move(mc));
+}
+
+/// Spawns and publishes this node's gateway on its CAF address, then lets
+/// the links dial. Returns one line on failure.
+std::string publish_gateway(caf::actor_system& sys, const tmf::settings& s,
+                            tmf::gateway_targets targets,
+                            cluster_parts& parts) {
+  targets.mover = parts.mover;
+  parts.gateway = tmf::spawn_gateway(sys, parts.cfg, parts.incarnation,
+                                     std::move(targets), parts.routing->links);
+  const auto& self = s.cluster->members[parts.routing->self];
+  auto address = s.cluster_address.empty() ? self.host : s.cluster_address;
+  auto published
+    = s.cluster_tls
+        ? caf::openssl::publish(parts.gateway, self.port, address.c_str(),
+                                true)
+        : sys.middleman().publish(parts.gateway, self.port, address.c_str(),
+                                  true);
+  if (!published)
+    return "cluster: cannot publish on " + address + ":"
+           + std::to_string(self.port) + ": " + sys.render(published.error());
+  tmf::log::info("cluster: node " + self.name + " published on " + address
+                 + ":" + std::to_string(*published));
+  for (auto& link : parts.routing->links)
+    if (link)
+      caf::anon_send(link, tmf::start_atom_v,
+                     caf::actor_cast<caf::actor>(parts.gateway));
+  return {};
+}
+
+/// Stops the links and the gateway (pending forwarded requests fail).
+void stop_cluster(cluster_parts& parts) {
+  for (auto& link : parts.routing->links)
+    if (link)
+      caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+  if (parts.gateway)
+    caf::anon_send_exit(parts.gateway, caf::exit_reason::user_shutdown);
+  if (parts.mover)
+    caf::anon_send_exit(parts.mover, caf::exit_reason::user_shutdown);
 }
 
 /// The query caps of the settings.
@@ -150,13 +253,19 @@ void print_help(const tmf::config& cfg) {
       "           (rows that do not parse, indexes that do not match);\n"
       "           exit 0: nothing, 2: problems found, 1: cannot read\n\n";
   for (const auto& opt : cfg.options()) {
-    if (opt.category() != "tmf")
+    if (opt.category() != "tmf" && opt.category() != "cluster")
       continue;
-    std::string name = "  --tmf.";
+    std::string name = "  --";
+    name.append(opt.category().data(), opt.category().size());
+    name += '.';
     name.append(opt.long_name().data(), opt.long_name().size());
-    name += "=<";
-    name.append(opt.type_name().data(), opt.type_name().size());
-    name += ">";
+    // CAF 0.17 takes a boolean as a bare flag on the command line
+    // (`--cluster.tls`); `--cluster.tls=true` is an illegal argument.
+    if (!opt.is_flag()) {
+      name += "=<";
+      name.append(opt.type_name().data(), opt.type_name().size());
+      name += ">";
+    }
     if (name.size() < 34)
       name.resize(34, ' ');
     text += name + " ";
@@ -184,19 +293,53 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   hs.max_buffered_bytes = s.max_buffered_bytes;
   hs.limits = list_limits(s);
   hs.listener_log_size = s.listener_log_size;
+  if (s.cluster) {
+    hs.node_name = s.cluster->self;
+    auto table = std::make_shared<tmf::domain::shard_table>([&] {
+      std::vector<std::string> names;
+      for (const auto& m : s.cluster->members)
+        names.push_back(m.name);
+      return names;
+    }());
+    hs.owner_of = [table](std::string_view id) {
+      return table->names()[table->owner(tmf::domain::shard_of(id))];
+    };
+  }
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
   hs.partial_content = s.partial_content;
+  hs.ready_timeout = s.ops.ready_timeout;
+  hs.ready_max_backlog = s.ops.ready_max_backlog;
+  hs.tls = s.ops.tls;
+  hs.tls_port = s.ops.tls_port;
+  hs.tls_cert_file = s.ops.tls_cert_file;
+  hs.tls_key_file = s.ops.tls_key_file;
+  hs.tls13_only = s.ops.tls13_only;
+  if (s.ops.rate_limit > 0)
+    hs.rate_limit = std::make_shared<tmf::http::rate_limiter>(
+      s.ops.rate_limit, s.ops.rate_limit_burst, s.ops.rate_limit_clients);
   return hs;
 }
 
-/// The HTTP settings with the index layout.
-tmf::http::server_settings
-http_settings(const tmf::settings& s,
-              std::shared_ptr<const tmf::domain::index_layout> layout) {
-  auto hs = http_settings(s);
-  hs.layout = std::move(layout);
-  return hs;
+/// The authenticator of the settings (null when auth is off); throws
+/// std::runtime_error naming a key file that cannot be used.
+std::shared_ptr<tmf::http::authenticator>
+make_authenticator(const tmf::ops_settings& s) {
+  if (!s.auth)
+    return nullptr;
+  tmf::http::auth_settings as;
+  as.api_keys_file = s.auth_api_keys_file;
+  as.jwt_secret_file = s.auth_jwt_secret_file;
+  as.jwt_public_key_file = s.auth_jwt_public_key_file;
+  as.jwt_jwks_file = s.auth_jwt_jwks_file;
+  as.issuer = s.auth_jwt_issuer;
+  as.audience = s.auth_jwt_audience;
+  as.leeway = std::chrono::duration_cast<std::chrono::seconds>(
+    s.auth_jwt_leeway);
+  as.read_scope = s.auth_read_scope;
+  as.write_scope = s.auth_write_scope;
+  as.protect_metrics = s.metrics_auth;
+  return std::make_shared<tmf::http::authenticator>(std::move(as));
 }
 
 /// The notifier's part of the settings.
@@ -216,6 +359,7 @@ notifier_config(const tmf::settings& s, tmf::store_writer_actor writer,
   nc.max_retry = s.hub_max_retry;
   nc.retry_budget = s.hub_retry_budget;
   nc.stats_interval = s.hub_stats_interval;
+  nc.delivery_nice = s.batch_scheduling ? 10 : 0;
   nc.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
     s.hub_connect_timeout);
   nc.delivery_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -231,6 +375,129 @@ int run_verify(const tmf::settings& s) {
   if (!tmf::verify_store(s.data_dir, s.map_size, std::cout, report, error))
     return fail(error);
   return report.problems == 0 ? 0 : 2;
+}
+
+/// The actors of one node, and how to stop them in order.
+struct service_actors {
+  tmf::store_writer_actor writer;
+  tmf::notifier_actor notifier;
+  tmf::router_actor router;
+  tmf::index_builder_actor builder;
+  /// The loader, the fast lane and the list readers.
+  std::vector<tmf::store_reader_actor> readers;
+  std::optional<cluster_parts> cluster;
+  /// When running list queries stop (0: not shutting down).
+  std::shared_ptr<std::atomic<int64_t>> stop_at
+    = std::make_shared<std::atomic<int64_t>>(0);
+
+  /// Running list queries stop `t` from now (answering 503).
+  void stop_queries_in(caf::timespan t) {
+    auto at = std::chrono::system_clock::now().time_since_epoch() + t;
+    stop_at->store(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(at).count()));
+  }
+
+  /// The cluster parts first, then the index builder (it stops between two
+  /// batches), the router (its customers answer or fail their last
+  /// requests) and the notifier (it stores its positions), then the store
+  /// actors.
+  void stop(caf::actor_system& sys) {
+    stop_queries_in(caf::timespan{0});
+    if (cluster)
+      stop_cluster(*cluster);
+    {
+      caf::scoped_actor self{sys};
+      for (auto handle : {caf::actor_cast<caf::actor>(builder),
+                          caf::actor_cast<caf::actor>(router),
+                          caf::actor_cast<caf::actor>(notifier)}) {
+        if (!handle)
+          continue;
+        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+        self->wait_for(handle);
+      }
+    }
+    for (auto& r : readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+  }
+};
+
+/// Spawns the store writer and readers, the notifier, the router, the
+/// index builder and, in a cluster, the links, the shard mover and the
+/// published gateway. Returns one line on failure (the actors already
+/// spawned are stopped).
+std::string start_actors(caf::actor_system& sys, const tmf::settings& s,
+                         std::shared_ptr<tmf::persistence::environment> env,
+                         const tmf::index_setup& indexes,
+                         const tmf::actor_metrics& instruments,
+                         service_actors& out) {
+  out.writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments,
+                                       indexes.layout);
+  auto nc = notifier_config(s, out.writer, env);
+  nc.metrics = instruments;
+  out.notifier = tmf::spawn_notifier(sys, std::move(nc));
+  caf::anon_send(out.writer, tmf::start_atom_v, out.notifier);
+  tmf::router_config rc;
+  rc.writer = out.writer;
+  rc.metrics = instruments;
+  rc.layout = indexes.layout;
+  tmf::reader_config lane;
+  lane.env = env;
+  lane.layout = indexes.layout;
+  lane.stop_at = out.stop_at;
+  lane.max_sort_window = s.max_sort_window;
+  lane.metrics = instruments;
+  lane.background = true; // scans yield the CPU to everything else
+  for (size_t i = 0; i < s.readers; ++i)
+    rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
+  lane.background = false;
+  rc.loader = tmf::spawn_store_reader(sys, lane);
+  lane.overflow = rc.readers; // the fast lane hands big queries over
+  rc.fast = tmf::spawn_store_reader(sys, lane);
+  rc.idle_timeout = s.idle_timeout;
+  rc.load_timeout = s.request_timeout;
+  rc.max_resident = s.max_resident;
+  out.readers = rc.readers;
+  out.readers.push_back(rc.loader);
+  out.readers.push_back(rc.fast);
+  if (s.cluster) {
+    out.cluster = start_cluster_links(sys, s, out.notifier);
+    rc.cluster = out.cluster->routing;
+  }
+  auto loader = rc.loader;
+  out.router = tmf::spawn_router(sys, std::move(rc));
+  out.builder = tmf::spawn_index_builder(
+    sys, tmf::builder_config{env, out.writer, out.router, indexes});
+  if (!out.cluster)
+    return {};
+  start_shard_mover(sys, s, *out.cluster, out.writer, out.router,
+                    std::move(env));
+  // Exports read a bounded chunk at a time: the loader's normal priority,
+  // never starved behind scans as a background reader may be.
+  tmf::gateway_targets targets{out.router, loader, {}, out.notifier};
+  auto msg = publish_gateway(sys, s, targets, *out.cluster);
+  if (!msg.empty())
+    out.stop(sys);
+  return msg;
+}
+
+/// Waits for SIGTERM or SIGINT and returns it; on SIGHUP, new HTTPS
+/// handshakes take the certificate and key read then.
+int wait_for_stop_signal(const tmf::settings& s, tmf::http::server& http) {
+  auto sig = wait_for_signal();
+  for (; sig == SIGHUP; sig = wait_for_signal()) {
+    std::string why;
+    if (!s.ops.tls)
+      tmf::log::info("received SIGHUP; nothing to reload (tls=off)");
+    else if (http.reload_tls(why))
+      tmf::log::info("received SIGHUP; reloaded the TLS certificate and "
+                     "key");
+    else
+      tmf::log::error("received SIGHUP; the TLS certificate and key "
+                      "stay as they were: " + why);
+  }
+  return sig;
 }
 
 } // namespace
@@ -262,6 +529,13 @@ int main(int argc, char** argv) {
   if (verify)
     return run_verify(s);
   tmf::log::set_threshold(static_cast<tmf::log::level>(s.log_level));
+  tmf::log::set_json(s.ops.json_logs);
+  std::shared_ptr<tmf::http::authenticator> auth;
+  try {
+    auth = make_authenticator(s.ops);
+  } catch (const std::exception& e) {
+    return fail(std::string{"tmf.auth: "} + e.what());
+  }
 
   // Store.
   std::string error;
@@ -278,86 +552,63 @@ int main(int argc, char** argv) {
   if (s.batch_scheduling)
     use_batch_scheduling(); // before any thread starts: they inherit it
 
-  caf::actor_system sys{cfg};
-  auto writer = tmf::spawn_store_writer(sys, env, s.max_batch);
-  auto notifier = tmf::spawn_notifier(sys, notifier_config(s, writer, env));
-  caf::anon_send(writer, tmf::start_atom_v, notifier);
-  // When running list queries stop (0: not shutting down).
-  auto stop_at = std::make_shared<std::atomic<int64_t>>(0);
-  auto stop_queries_in = [stop_at](caf::timespan t) {
-    auto at = std::chrono::system_clock::now().time_since_epoch() + t;
-    stop_at->store(std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::nanoseconds>(at).count()));
-  };
-  tmf::router_config rc;
-  rc.writer = writer;
-  rc.layout = indexes.layout;
-  tmf::reader_config lane;
-  lane.env = env;
-  lane.layout = indexes.layout;
-  lane.stop_at = stop_at;
-  lane.max_sort_window = s.max_sort_window;
-  lane.background = true; // scans yield the CPU to everything else
-  for (size_t i = 0; i < s.readers; ++i)
-    rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
-  lane.background = false;
-  rc.loader = tmf::spawn_store_reader(sys, lane);
-  lane.overflow = rc.readers; // the fast lane hands big queries over
-  rc.fast = tmf::spawn_store_reader(sys, lane);
-  rc.idle_timeout = s.idle_timeout;
-  rc.load_timeout = s.request_timeout;
-  rc.max_resident = s.max_resident;
-  auto readers = rc.readers;
-  readers.push_back(rc.loader);
-  readers.push_back(rc.fast);
-  auto router = tmf::spawn_router(sys, std::move(rc));
-  auto builder = tmf::spawn_index_builder(
-    sys, tmf::builder_config{env, writer, router, indexes});
-  env.reset(); // the store actors own it now
+  if (s.cluster)
+    cfg.load<caf::io::middleman>();
+  if (s.cluster_tls)
+    cfg.load<caf::openssl::manager>();
+  // Metrics first: the actors record into them from their first message.
+  std::shared_ptr<tmf::metrics_registry> metrics;
+  tmf::actor_metrics instruments;
+  if (s.ops.metrics) {
+    metrics = std::make_shared<tmf::metrics_registry>();
+    metrics->watch_store(env);
+    instruments = metrics->actors();
+  }
 
-  auto stop_actors = [&] {
-    stop_queries_in(caf::timespan{0});
-    {
-      // The index builder stops between two batches; the customers answer
-      // (or fail) their last requests, and the notifier stores its
-      // positions, before the store goes away.
-      caf::scoped_actor self{sys};
-      for (auto handle : {caf::actor_cast<caf::actor>(builder),
-                          caf::actor_cast<caf::actor>(router),
-                          caf::actor_cast<caf::actor>(notifier)}) {
-        caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-        self->wait_for(handle);
-      }
-    }
-    for (auto& r : readers)
-      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    sys.await_all_actors_done();
-  };
+  caf::actor_system sys{cfg};
+  service_actors actors;
+  if (auto msg = start_actors(sys, s, std::move(env), indexes, instruments,
+                             actors);
+      !msg.empty())
+    return fail(msg);
 
   std::unique_ptr<tmf::http::server> http;
   try {
-    http = std::make_unique<tmf::http::server>(
-      sys, router, notifier, http_settings(s, indexes.layout));
+    auto hs = http_settings(s);
+    hs.layout = indexes.layout;
+    hs.writer = actors.writer;
+    hs.metrics = metrics;
+    hs.auth = auth;
+    http = std::make_unique<tmf::http::server>(sys, actors.router,
+                                               actors.notifier,
+                                               std::move(hs));
   } catch (const std::exception& e) {
-    stop_actors();
+    actors.stop(sys);
     return fail(e.what());
   }
   // Events are delivered once their href can be built.
-  caf::anon_send(notifier, tmf::start_atom_v, http->href_base());
-  std::printf("listening on %s\n", http->url().c_str());
+  caf::anon_send(actors.notifier, tmf::start_atom_v, http->href_base());
+  auto listening = http->url();
+  if (auto tls = http->tls_url(); !tls.empty())
+    listening += " and " + tls;
+  std::printf("listening on %s\n", listening.c_str());
   std::fflush(stdout);
-  tmf::log::info("listening on " + http->url());
+  tmf::log::info("listening on " + listening);
 
-  auto sig = wait_for_termination();
+  auto sig = wait_for_stop_signal(s, *http);
   tmf::log::info(std::string{"received "}
                  + (sig == SIGINT ? "SIGINT" : "SIGTERM")
                  + ", shutting down");
+  // Readiness fails first, so that a load balancer stops sending; requests
+  // are still served meanwhile.
+  http->mark_unready();
+  if (s.ops.unready_delay.count() > 0)
+    std::this_thread::sleep_for(s.ops.unready_delay);
   // A long scan answers 503 before the drain ends, starved or not.
-  stop_queries_in(s.shutdown_timeout * 3 / 4);
+  actors.stop_queries_in(s.shutdown_timeout * 3 / 4);
   tmf::end_background_readers();
   http->stop(s.shutdown_timeout);
-  stop_actors();
+  actors.stop(sys);
   http.reset(); // after the actors: they may hold request handles
   tmf::log::info("stopped");
   return 0;

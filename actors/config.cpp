@@ -99,6 +99,30 @@ config::config() {
     .add(max_sort_window, "max-sort-window",
          "most offset+limit of a sort on an attribute without an index to "
          "walk (its entries are kept in memory); larger: 400");
+  opt_group{custom_options_, "cluster"}
+    .add(cluster_self, "self", "this node's member name (empty: no cluster)")
+    .add(cluster_epoch, "epoch",
+         "the membership's epoch; bump it with every change of members")
+    .add(cluster_members, "members",
+         "every member as \"name=caf-host:port=http-url\" (a list)")
+    .add(cluster_address, "address",
+         "address the CAF port binds to (default: self's host)")
+    .add(cluster_max_window, "max-window",
+         "largest offset + limit of a list query in a cluster")
+    .add(cluster_retry_period, "retry-period",
+         "how often a down link is dialed again")
+    .add(cluster_request_timeout, "request-timeout",
+         "timeout of a forwarded request (0: tmf.request-timeout)")
+    .add(cluster_tls, "tls",
+         "TLS between nodes (caf_openssl: openssl.certificate, openssl.key, "
+         "openssl.cafile; peers verified on both sides)");
+  // CAF's remoting, used by a cluster: versioned peers only, and a hung or
+  // cut-off peer detected within the connection timeout.
+  set("middleman.app-identifiers",
+      std::vector<std::string>{"tmf629-proto-3"});
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+  ops.add_to(custom_options_);
   // One scheduler worker with the `sharing` policy: on small machines
   // CAF's default (work stealing, one worker per core and spinning idle
   // workers) takes the core away from the HTTP thread. See
@@ -282,6 +306,42 @@ std::string config::validate_hub(settings& out) const {
   return {};
 }
 
+std::string config::validate_cluster(settings& out) const {
+  if (cluster_self.empty() && cluster_members.empty())
+    return {};
+  if (cluster_self.empty())
+    return "cluster.self: must name this node among cluster.members";
+  if (cluster_epoch < 1)
+    return "cluster.epoch: must be at least 1";
+  domain::membership m;
+  if (auto msg = domain::make_membership(cluster_self,
+                                         static_cast<uint64_t>(cluster_epoch),
+                                         cluster_members, m))
+    return "cluster.members: " + *msg;
+  if (m.members.size() < 2)
+    return "cluster.members: a cluster has at least two members";
+  if (cluster_max_window < 1 || cluster_max_window > 100000)
+    return "cluster.max-window: must be between 1 and 100000";
+  if (cluster_retry_period.count() <= 0)
+    return "cluster.retry-period: must be positive";
+  out.cluster = std::move(m);
+  out.cluster_address = cluster_address;
+  out.cluster_max_window = static_cast<uint64_t>(cluster_max_window);
+  out.cluster_retry_period = cluster_retry_period;
+  out.cluster_request_timeout = cluster_request_timeout.count() > 0
+                                  ? cluster_request_timeout
+                                  : request_timeout;
+  // Without certificates caf_openssl falls back to anonymous ciphers.
+  if (cluster_tls
+      && (openssl_certificate.empty() || openssl_key.empty()
+          || (openssl_cafile.empty() && openssl_capath.empty())))
+    return "cluster.tls: needs openssl.certificate, openssl.key and "
+           "openssl.cafile (or openssl.capath): without them the nodes "
+           "would talk over unauthenticated ciphers";
+  out.cluster_tls = cluster_tls;
+  return {};
+}
+
 std::string config::validate(settings& out) const {
   auto positive = [](caf::timespan x) { return x.count() > 0; };
   if (address.empty())
@@ -338,6 +398,8 @@ std::string config::validate(settings& out) const {
     return msg;
   if (auto msg = validate_queries(out); !msg.empty())
     return msg;
+  if (auto msg = validate_cluster(out); !msg.empty())
+    return msg;
   if (!positive(request_timeout))
     return "tmf.request-timeout: must be positive";
   if (request_timeout > std::chrono::minutes(5))
@@ -366,7 +428,7 @@ std::string config::validate(settings& out) const {
     return "tmf.partial-content: '" + partial_content
            + "' is not one of true, false";
   out.partial_content = partial_content == "true";
-  return {};
+  return ops.validate(out.ops);
 }
 
 namespace {
@@ -427,7 +489,14 @@ std::string describe(const settings& s) {
          + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
          + " partial-content=" + (s.partial_content ? "true" : "false")
          + " indexes=" + join(s.index_paths)
-         + " max-sort-window=" + std::to_string(s.max_sort_window);
+         + " max-sort-window=" + std::to_string(s.max_sort_window)
+         + (s.cluster ? " cluster.self=" + s.cluster->self + " cluster.epoch="
+                          + std::to_string(s.cluster->epoch) + " members="
+                          + std::to_string(s.cluster->members.size())
+                          + " cluster.tls="
+                          + (s.cluster_tls ? "true" : "false")
+                      : std::string{" cluster=none"})
+         + " " + describe(s.ops);
 }
 
 } // namespace tmf

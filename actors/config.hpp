@@ -6,11 +6,15 @@
 // and http/ receive plain values.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
+
+#include "domain/cluster_map.hpp"
+#include "actors/ops_config.hpp"
 
 namespace tmf {
 
@@ -64,6 +68,14 @@ struct settings {
   std::vector<std::string> index_paths;
   /// Most offset+limit of a sort no index gives in order.
   uint64_t max_sort_window = 100000;
+  /// The `[cluster]` group; nothing for a single node.
+  std::optional<domain::membership> cluster;
+  std::string cluster_address;      ///< CAF bind address (default: self's)
+  uint64_t cluster_max_window = 1000;
+  caf::timespan cluster_retry_period{};
+  caf::timespan cluster_request_timeout{};
+  bool cluster_tls = false;
+  ops_settings ops; ///< health, metrics, logs, auth, rate limits, TLS
 };
 
 /// The CAF configuration with the `[tmf]` options registered and this
@@ -114,6 +126,15 @@ struct config : caf::actor_system_config {
   std::string partial_content = "true";
   std::string indexes;
   int64_t max_sort_window = 100000;
+  std::string cluster_self;
+  int64_t cluster_epoch = 0;
+  std::vector<std::string> cluster_members;
+  std::string cluster_address;
+  int64_t cluster_max_window = 1000;
+  caf::timespan cluster_retry_period = std::chrono::milliseconds(500);
+  caf::timespan cluster_request_timeout{}; ///< 0: tmf.request-timeout
+  bool cluster_tls = false;
+  ops_keys ops; ///< the operations keys (actors/ops_config.hpp)
 
   config();
 
@@ -136,6 +157,8 @@ private:
 
   /// The query keys (indexes, max-sort-window); part of `validate`.
   std::string validate_queries(settings& out) const;
+  /// The `[cluster]` group; part of `validate`.
+  std::string validate_cluster(settings& out) const;
 };
 
 /// Parses a byte size: a positive integer with an optional unit (B, KiB,

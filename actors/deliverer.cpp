@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 namespace tmf {
@@ -110,6 +112,7 @@ struct deliverer::impl {
   std::deque<delivery> queue; ///< guarded by mtx
   std::atomic<bool> stopping{false};
   std::list<transfer> running; ///< the thread's only
+  std::deque<delivery> backlog; ///< the thread's only: over max_connections
   std::thread thread;
 
   void start(delivery job) {
@@ -187,14 +190,18 @@ struct deliverer::impl {
   }
 
   void loop() {
+    if (opts.nice > 0) // Linux: a thread id names the thread alone
+      setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), opts.nice);
     while (!stopping.load()) {
-      std::deque<delivery> fresh;
       {
         std::lock_guard<std::mutex> guard{mtx};
-        fresh.swap(queue);
+        std::move(queue.begin(), queue.end(), std::back_inserter(backlog));
+        queue.clear();
       }
-      for (auto& job : fresh)
-        start(std::move(job));
+      while (!backlog.empty() && running.size() < opts.max_connections) {
+        start(std::move(backlog.front()));
+        backlog.pop_front();
+      }
       int active = 0;
       curl_multi_perform(multi, &active);
       collect();
@@ -206,13 +213,15 @@ struct deliverer::impl {
     }
     running.clear();
     std::lock_guard<std::mutex> guard{mtx};
-    for (auto& job : queue) {
+    std::move(queue.begin(), queue.end(), std::back_inserter(backlog));
+    queue.clear();
+    for (auto& job : backlog) {
       transfer t;
       t.job = std::move(job);
       t.started = clock::now();
       finish(t, 0, "the service is stopping");
     }
-    queue.clear();
+    backlog.clear();
   }
 };
 

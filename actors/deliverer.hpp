@@ -33,8 +33,12 @@ public:
   struct options {
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds total_timeout{10000};
-    size_t max_connections = 64; ///< open connections at most
+    size_t max_connections = 64; ///< transfers (and connections) at most
     domain::callback_policy policy;
+    /// Niceness added to the delivery thread: with 10, deliveries get
+    /// about a tenth of a core the API wants, and never starve (the events
+    /// wait in the outbox meanwhile). 0 leaves the thread as it is.
+    int nice = 0;
   };
 
   /// Starts the thread.

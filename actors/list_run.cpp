@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -137,9 +138,12 @@ public:
       auto page = answer();
       select_fields(page);
       out.page = std::move(page);
+      record();
     } catch (const deadline_passed&) {
+      record();
       out.error = caf::make_error(caf::sec::request_timeout);
     } catch (const shutting_down&) {
+      record();
       out.error = caf::make_error(errc::unavailable,
                                   std::string{"the service is shutting "
                                               "down; retry"});
@@ -148,6 +152,7 @@ public:
     } catch (const refused& r) {
       out.error = caf::make_error(errc::invalid, r.message);
     } catch (const read_failure& failure) {
+      record();
       out.error = read_failed(failure.what, failure.detail);
     }
     return out;
@@ -156,6 +161,48 @@ public:
 private:
   static constexpr auto customers = db::table::customers;
   static constexpr auto index = db::table::customer_index;
+
+  // -- metrics ----------------------------------------------------------------
+
+  /// How the candidates of the query were found (the `path` label).
+  enum class path { plain, id, index, scan };
+
+  /// Counts the query and the customer rows it read under its path (not
+  /// when the run hands the query over: the reader that takes it does).
+  void record() {
+    const auto& m = cfg_.metrics;
+    auto [queries, rows] = [&] {
+      switch (path_) {
+        case path::plain:
+          return std::pair{m.list_plain, m.rows_plain};
+        case path::id:
+          return std::pair{m.list_id, m.rows_id};
+        case path::index:
+          return std::pair{m.list_index, m.rows_index};
+        default:
+          return std::pair{m.list_scan, m.rows_scan};
+      }
+    }();
+    count(queries);
+    count(rows, static_cast<double>(rows_));
+  }
+
+  /// The path of the plan: no filter and no sort walks the customers in
+  /// id order; a sort walks an index or reads every customer.
+  path path_of(const list_plan& plan) const {
+    switch (plan.kind) {
+      case list_plan::all:
+        if (q_.sort.empty())
+          return path::plain;
+        return plan.order == list_plan::top_k ? path::scan : path::index;
+      case list_plan::ids:
+        return path::id;
+      case list_plan::index:
+        return path::index;
+      default:
+        return path::scan;
+    }
+  }
 
   // -- checks -----------------------------------------------------------------
 
@@ -222,6 +269,7 @@ private:
     plan_ = domain::plan_list(
       q_, layout_, [this](const auto& spec) { return ready(spec); },
       [this](const key_range& r) { return empty(r); });
+    path_ = path_of(plan_);
     read_cursor();
     switch (plan_.kind) {
       case list_plan::all:
@@ -255,6 +303,7 @@ private:
       throw read_failure{"reading customer " + std::string{id}, rec.error};
     if (rec.st != db::status::ok)
       return std::nullopt;
+    ++rows_;
     return std::move(rec.rec.json);
   }
 
@@ -591,6 +640,7 @@ private:
     matched m{*this};
     auto res = txn_.scan(customers, {}, [&](const db::record_view& rec) {
       tick();
+      ++rows_;
       if (!prefilter_.may_match(rec.json))
         return true; // cannot match: skip the parse
       auto doc = parse(rec.json);
@@ -644,6 +694,8 @@ private:
   std::optional<domain::cursor_position> cursor_;
   std::map<std::string, bool> ready_;
   uint64_t ticks_ = 0;
+  path path_ = path::scan;
+  uint64_t rows_ = 0; ///< stored customer rows read
 };
 
 } // namespace

@@ -10,9 +10,132 @@ namespace tmf::log {
 namespace {
 
 std::atomic<int> threshold{static_cast<int>(level::info)};
+std::atomic<bool> json_lines{false};
 std::mutex out_mtx;
 
+/// `2026-11-27T00:48:01.123456Z`. The date and time up to the second are
+/// formatted once per second and thread; only the microseconds per call.
+std::string timestamp() {
+  using namespace std::chrono;
+  thread_local std::time_t last_secs = -1;
+  thread_local char prefix[64];
+  auto now = system_clock::now();
+  auto secs = system_clock::to_time_t(now);
+  auto micros = duration_cast<microseconds>(now.time_since_epoch()).count()
+                % 1000000;
+  if (secs != last_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::snprintf(prefix, sizeof(prefix), "%04d-%02d-%02dT%02d:%02d:%02d.",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec);
+    last_secs = secs;
+  }
+  std::string out;
+  out.reserve(28);
+  out += prefix;
+  char digits[8] = "000000Z";
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  out += digits;
+  return out;
+}
+
+const char* json_level(level lvl) noexcept {
+  switch (lvl) {
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warning:
+      return "warning";
+    case level::error:
+      return "error";
+    default:
+      return "off";
+  }
+}
+
+/// Writes `line` and a newline to standard error in one call.
+void emit(std::string& line) {
+  line += '\n';
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void emit_json(level lvl, std::string_view msg, std::string_view fields) {
+  std::string line;
+  line.reserve(96 + msg.size() + fields.size());
+  line += R"({"time":")";
+  line += timestamp();
+  line += R"(","level":")";
+  line += json_level(lvl);
+  line += R"(","msg":)";
+  append_json_string(line, msg);
+  if (!fields.empty()) {
+    line += ',';
+    line += fields;
+  }
+  line += '}';
+  emit(line);
+}
+
 } // namespace
+
+void set_json(bool on) noexcept {
+  json_lines.store(on, std::memory_order_relaxed);
+}
+
+bool json() noexcept {
+  return json_lines.load(std::memory_order_relaxed);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (auto c : text) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          out += "\\u00";
+          out += hex[u >> 4];
+          out += hex[u & 0xf];
+        } else {
+          out += c; // UTF-8 passes through; invalid bytes are not fixed
+        }
+    }
+  }
+  out += '"';
+}
+
+void write_event(level lvl, std::string_view msg, std::string_view fields,
+                 std::string_view text) {
+  if (!enabled(lvl))
+    return;
+  if (json()) {
+    emit_json(lvl, msg, fields);
+    return;
+  }
+  write(lvl, text);
+}
 
 bool parse_level(std::string_view text, level& out) noexcept {
   if (text == "debug")
@@ -58,20 +181,20 @@ bool enabled(level lvl) noexcept {
 void write(level lvl, std::string_view text) {
   if (!enabled(lvl))
     return;
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto micros = duration_cast<microseconds>(now.time_since_epoch()).count()
-                % 1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<long>(micros));
-  std::lock_guard<std::mutex> guard{out_mtx};
-  std::fprintf(stderr, "%s %-5s %.*s\n", stamp, to_string(lvl),
-               static_cast<int>(text.size()), text.data());
+  if (json()) {
+    emit_json(lvl, text, {});
+    return;
+  }
+  std::string line;
+  line.reserve(40 + text.size());
+  line += timestamp();
+  line += ' ';
+  std::string name = to_string(lvl);
+  name.resize(5, ' ');
+  line += name;
+  line += ' ';
+  line += text;
+  emit(line);
 }
 
 } // namespace tmf::log

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -74,6 +76,10 @@ struct notifier_state {
   bool flush_armed = false;
   std::minstd_rand rng{std::random_device{}()};
   delivery_stats stats;
+  // Cluster: every node holds every subscription.
+  std::vector<link_actor> peers; ///< told of every change made here
+  std::map<std::string, int64_t> tombstones; ///< deleted id -> when (ms)
+  std::set<std::string> storing; ///< ids being stored (from a peer)
 };
 
 using notifier_ptr = notifier_actor::stateful_pointer<notifier_state>;
@@ -123,6 +129,16 @@ void load(notifier_state& st) {
     return true;
   });
   log_read_failure(res, "the outbox");
+  res = txn.scan(db::table::hub_deleted, {}, [&](const db::record_view& rec) {
+    int64_t when = 0;
+    try {
+      when = std::stoll(std::string{rec.json});
+    } catch (const std::exception&) {
+    }
+    st.tombstones.emplace(std::string{rec.key}, when);
+    return true;
+  });
+  log_read_failure(res, "the deleted subscriptions");
 }
 
 // -- delivering ---------------------------------------------------------------
@@ -247,15 +263,31 @@ void pump(notifier_ptr self, subscription& sub) {
   }
 }
 
+/// Events the furthest-behind subscription has yet to handle.
+uint64_t backlog(const notifier_state& st) {
+  uint64_t result = 0;
+  for (auto& kvp : st.subs)
+    result = std::max(result, st.tail - kvp.second.cursor);
+  return result;
+}
+
+/// Sets the backlog and subscription gauges.
+void update_gauges(const notifier_state& st) {
+  set_gauge(st.cfg.metrics.outbox_backlog, static_cast<double>(backlog(st)));
+  set_gauge(st.cfg.metrics.subscriptions, static_cast<double>(st.subs.size()));
+}
+
 void pump_all(notifier_ptr self) {
   for (auto& kvp : self->state.subs)
     pump(self, kvp.second);
+  update_gauges(self->state);
 }
 
 void park(notifier_ptr self, subscription& sub, pending_event& ev,
           const std::string& reason) {
   auto& st = self->state;
   ++st.stats.parked;
+  count(st.cfg.metrics.parked_events);
   log::warning("notifier: subscription " + sub.rec.id + " parks event "
                + ev.event_id + " after " + std::to_string(ev.attempts)
                + " attempt(s): " + reason);
@@ -311,6 +343,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
     return;
   if (r.status >= 200 && r.status < 300) {
     ++st.stats.delivered;
+    count(st.cfg.metrics.deliveries);
     if (st.stats.latencies_us.size() < 10000)
       st.stats.latencies_us.push_back(r.latency_us);
     ev->st = pending_event::phase::done;
@@ -318,6 +351,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
     park(self, sub, *ev, outcome(r));
   } else {
     ++st.stats.failed_attempts;
+    count(st.cfg.metrics.delivery_retries);
     if (self->clock().now() - ev->first_try >= st.cfg.retry_budget) {
       park(self, sub, *ev, outcome(r) + "; the retry budget is spent");
     } else {
@@ -340,6 +374,7 @@ void on_result(notifier_ptr self, const delivery_result& r) {
                                    }),
                     sub.replays.end());
   pump(self, sub);
+  update_gauges(st);
 }
 
 void on_retry(notifier_ptr self, uint64_t tag) {
@@ -386,16 +421,13 @@ void flush(notifier_ptr self) {
 void log_stats(notifier_ptr self) {
   auto& st = self->state;
   if (!st.stats.empty()) {
-    uint64_t backlog = 0;
-    for (auto& kvp : st.subs)
-      backlog = std::max(backlog, st.tail - kvp.second.cursor);
     auto& lat = st.stats.latencies_us;
     std::sort(lat.begin(), lat.end());
     auto pct = [&](double p) -> int64_t {
       return lat.empty() ? 0 : lat[static_cast<size_t>(p * (lat.size() - 1))];
     };
     log::info("notifier: " + std::to_string(st.subs.size())
-              + " subscription(s), backlog " + std::to_string(backlog)
+              + " subscription(s), backlog " + std::to_string(backlog(st))
               + " event(s); delivered " + std::to_string(st.stats.delivered)
               + ", failed attempts " + std::to_string(st.stats.failed_attempts)
               + ", parked " + std::to_string(st.stats.parked)
@@ -412,6 +444,62 @@ caf::error no_subscription(const std::string& id) {
   return caf::make_error(errc::not_found, "no subscription with id " + id);
 }
 
+/// Tells every peer about a change made on this node (a peer that misses
+/// it gets the whole hub when its link comes up again).
+void tell_peers(notifier_ptr self, hub_sync change) {
+  for (auto& peer : self->state.peers)
+    if (peer)
+      self->send(peer, sync_atom_v, change);
+}
+
+/// Checks a subscription's query; the matcher, or the problem.
+caf::expected<std::unique_ptr<domain::event_matcher>>
+compile_query(notifier_state& st, const std::string& query) {
+  domain::event_query q;
+  std::string error;
+  if (!domain::parse_event_query(query, st.cfg.limits, q, error))
+    return caf::make_error(errc::invalid, std::move(error));
+  auto matcher = std::make_unique<domain::event_matcher>(std::move(q));
+  if (!matcher->ok())
+    return caf::make_error(errc::invalid, "query: " + matcher->error());
+  return matcher;
+}
+
+/// Stores `rec` (it starts after the last event committed so far) and
+/// starts delivering to it; `done` gets the outcome.
+void store_subscription(
+  notifier_ptr self, hub_record rec,
+  std::unique_ptr<domain::event_matcher> matcher,
+  std::function<void(caf::expected<hub_record>)> done) {
+  auto& st = self->state;
+  auto shared = std::make_shared<std::unique_ptr<domain::event_matcher>>(
+    std::move(matcher));
+  st.storing.insert(rec.id);
+  self
+    ->request(st.cfg.writer, caf::infinite, subscribe_atom_v, rec.id,
+              domain::subscription_text(rec.id, rec.callback, rec.query))
+    .then(
+      [=](uint64_t position) mutable {
+        auto& st = self->state;
+        st.storing.erase(rec.id);
+        subscription sub;
+        sub.rec = rec;
+        sub.matcher = std::move(*shared);
+        sub.cursor = sub.stored_cursor = sub.scanned = position;
+        st.tail = std::max(st.tail, position);
+        auto& stored = st.subs.emplace(rec.id, std::move(sub)).first->second;
+        log::info("notifier: subscription " + rec.id + " to " + rec.callback
+                  + " stored");
+        pump(self, stored);
+        update_gauges(st);
+        done(rec);
+      },
+      [=](caf::error& err) mutable {
+        self->state.storing.erase(rec.id);
+        done(std::move(err));
+      });
+}
+
 caf::result<hub_record> subscribe(notifier_ptr self,
                                   const std::string& callback,
                                   const std::string& query) {
@@ -424,56 +512,110 @@ caf::result<hub_record> subscribe(notifier_ptr self,
   if (auto msg = domain::check_callback(callback, st.cfg.policy,
                                         st.cfg.max_callback_length))
     return caf::make_error(errc::invalid, std::move(*msg));
-  domain::event_query q;
-  std::string error;
-  if (!domain::parse_event_query(query, st.cfg.limits, q, error))
-    return caf::make_error(errc::invalid, std::move(error));
-  auto matcher = std::make_unique<domain::event_matcher>(std::move(q));
-  if (!matcher->ok())
-    return caf::make_error(errc::invalid, "query: " + matcher->error());
+  auto matcher = compile_query(st, query);
+  if (!matcher)
+    return std::move(matcher.error());
   auto rec = hub_record{domain::make_random_id(), callback, query};
   auto rp = self->make_response_promise<hub_record>();
-  auto shared = std::make_shared<std::unique_ptr<domain::event_matcher>>(
-    std::move(matcher));
-  self
-    ->request(st.cfg.writer, caf::infinite, subscribe_atom_v, rec.id,
-              domain::subscription_text(rec.id, rec.callback, rec.query))
-    .then(
-      [=](uint64_t position) mutable {
-        auto& st = self->state;
-        subscription sub;
-        sub.rec = rec;
-        sub.matcher = std::move(*shared);
-        sub.cursor = sub.stored_cursor = sub.scanned = position;
-        st.tail = std::max(st.tail, position);
-        auto& stored = st.subs.emplace(rec.id, std::move(sub)).first->second;
-        log::info("notifier: subscription " + rec.id + " to " + rec.callback
-                  + " stored");
-        pump(self, stored);
-        rp.deliver(rec);
-      },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  store_subscription(self, rec, std::move(*matcher),
+                     [=](caf::expected<hub_record> res) mutable {
+                       if (!res) {
+                         rp.deliver(std::move(res.error()));
+                         return;
+                       }
+                       tell_peers(self, hub_sync{{*res}, {}});
+                       rp.deliver(std::move(*res));
+                     });
   return rp;
+}
+
+/// Tombstones kept at most: the oldest are forgotten beyond this (a node
+/// that was away while more subscriptions were deleted could bring one of
+/// those back).
+constexpr size_t max_tombstones = 10000;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Deletes subscription `id` (if stored here) and keeps its tombstone;
+/// `done` gets true once stored.
+void delete_subscription(notifier_ptr self, const std::string& id,
+                         std::function<void(caf::expected<bool>)> done) {
+  auto& st = self->state;
+  st.subs.erase(id); // results of its deliveries in flight are ignored
+  update_gauges(st);
+  auto when = now_ms();
+  st.tombstones[id] = when;
+  std::vector<notifier_write> writes{
+    {notifier_write::unsubscribe, id, 0, std::to_string(when)}};
+  while (st.tombstones.size() > max_tombstones) {
+    auto oldest = std::min_element(st.tombstones.begin(),
+                                   st.tombstones.end(),
+                                   [](const auto& x, const auto& y) {
+                                     return x.second < y.second;
+                                   });
+    writes.push_back({notifier_write::forget, oldest->first, 0, {}});
+    st.tombstones.erase(oldest);
+  }
+  self->request(st.cfg.writer, caf::infinite, write_atom_v, std::move(writes))
+    .then([=](bool) { done(true); },
+          [=](caf::error& err) { done(std::move(err)); });
 }
 
 caf::result<bool> unsubscribe(notifier_ptr self, const std::string& id) {
   auto& st = self->state;
-  auto i = st.subs.find(id);
-  if (i == st.subs.end())
+  if (st.subs.count(id) == 0)
     return no_subscription(id);
-  st.subs.erase(i); // results of its deliveries in flight are ignored
   auto rp = self->make_response_promise<bool>();
-  self
-    ->request(st.cfg.writer, caf::infinite, write_atom_v,
-              std::vector<notifier_write>{
-                {notifier_write::unsubscribe, id, 0, {}}})
-    .then(
-      [=](bool) mutable {
-        log::info("notifier: subscription " + id + " deleted");
-        rp.deliver(true);
-      },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  delete_subscription(self, id, [=](caf::expected<bool> res) mutable {
+    if (!res) {
+      rp.deliver(std::move(res.error()));
+      return;
+    }
+    log::info("notifier: subscription " + id + " deleted");
+    tell_peers(self, hub_sync{{}, {id}});
+    rp.deliver(true);
+  });
   return rp;
+}
+
+/// Merges a peer's subscriptions: deleted ones go (tombstones win), unknown
+/// live ones are stored here (each node delivers its own events).
+void merge(notifier_ptr self, const hub_sync& theirs) {
+  auto& st = self->state;
+  for (const auto& id : theirs.deleted) {
+    if (st.tombstones.count(id) > 0)
+      continue;
+    bool live = st.subs.count(id) > 0;
+    delete_subscription(self, id, [=](caf::expected<bool> res) {
+      if (!res)
+        log::error("notifier: cannot delete subscription " + id
+                   + " deleted on a peer: " + caf::to_string(res.error()));
+      else if (live)
+        log::info("notifier: subscription " + id + " deleted on a peer");
+    });
+  }
+  for (const auto& rec : theirs.live) {
+    if (st.subs.count(rec.id) > 0 || st.tombstones.count(rec.id) > 0
+        || st.storing.count(rec.id) > 0 || !domain::is_random_id(rec.id))
+      continue;
+    auto matcher = compile_query(st, rec.query);
+    if (!matcher) {
+      log::error("notifier: subscription " + rec.id + " from a peer: "
+                 + caf::to_string(matcher.error()) + "; not stored");
+      continue;
+    }
+    store_subscription(self, rec, std::move(*matcher),
+                       [id = rec.id](caf::expected<hub_record> res) {
+                         if (!res)
+                           log::error("notifier: cannot store subscription "
+                                      + id + " from a peer: "
+                                      + caf::to_string(res.error()));
+                       });
+  }
 }
 
 /// The parked events of subscription `id`, read from the store.
@@ -537,6 +679,7 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
   auto& st = self->state;
   st.cfg = std::move(cfg);
   load(st);
+  update_gauges(st);
   self->set_exit_handler([=](const caf::exit_msg& msg) {
     flush(self);
     self->state.http.reset(); // ends the deliveries still running
@@ -581,6 +724,7 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
       opts.total_timeout = st.cfg.delivery_timeout;
       opts.max_connections = st.cfg.max_connections;
       opts.policy = st.cfg.policy;
+      opts.nice = st.cfg.delivery_nice;
       auto me = caf::actor_cast<notifier_actor>(self);
       st.http = std::make_unique<deliverer>(
         std::move(opts), [me](delivery_result r) {
@@ -600,6 +744,20 @@ notifier_actor::behavior_type notifier_impl(notifier_ptr self,
     [=](retry_atom, uint64_t tag) { on_retry(self, tag); },
     [=](flush_atom) { flush(self); },
     [=](sweep_atom) { log_stats(self); },
+    [=](start_atom, std::vector<link_actor>& peers) {
+      self->state.peers = std::move(peers);
+    },
+    [=](sync_atom) {
+      auto& st = self->state;
+      hub_sync out;
+      for (auto& kvp : st.subs)
+        out.live.push_back(kvp.second.rec);
+      for (auto& kvp : st.tombstones)
+        out.deleted.push_back(kvp.first);
+      return out;
+    },
+    [=](sync_atom, const hub_sync& theirs) { merge(self, theirs); },
+    [=](probe_atom) { return backlog(self->state); },
   };
 }
 

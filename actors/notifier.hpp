@@ -25,6 +25,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 #include "domain/hub.hpp"
 #include "domain/query_string.hpp"
@@ -54,6 +55,11 @@ struct notifier_config {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds delivery_timeout{10000};
   size_t max_connections = 64;
+  /// Niceness of the delivery thread, so deliveries yield the CPU to
+  /// requests (10 under cpu-scheduling=batch).
+  int delivery_nice = 0;
+  /// Backlog, subscriptions, deliveries, retries and parked events.
+  actor_metrics metrics;
 };
 
 /// Spawns the notifier; it loads the stored subscriptions at once and

@@ -110,6 +110,36 @@ struct parked_event {
   std::string event;     ///< the outbox text
 };
 
+/// What two nodes tell each other before their link is up. Nodes link only
+/// when `epoch`, `digest` (domain::membership_digest) and `proto` agree.
+struct cluster_hello {
+  std::string member;       ///< the sender's name
+  uint64_t incarnation = 0; ///< random per process start
+  uint64_t epoch = 0;
+  uint64_t digest = 0;
+  uint32_t proto = 0;
+};
+
+/// A piece of one shard on its way to a node that now owns it (growing
+/// the cluster): rows in key order from the node that held them.
+struct shard_chunk {
+  uint16_t shard = 0;
+  std::vector<customer_doc> rows;
+  /// The key to ask for next; empty: this was the shard's last chunk.
+  std::string next;
+  /// With the last chunk: the pending outbox values
+  /// (domain::outbox_value) of the shard's customers, in outbox order.
+  std::vector<std::string> events;
+};
+
+/// The hub subscriptions a node knows of (replicated to every node of a
+/// cluster): the live ones and the ids of deleted ones (tombstones, so a
+/// node that missed a delete does not bring the subscription back).
+struct hub_sync {
+  std::vector<hub_record> live;
+  std::vector<std::string> deleted;
+};
+
 /// How one delivery of an event to a callback ended (from the notifier's
 /// HTTP client thread to the notifier; local only).
 struct delivery_result {
@@ -125,11 +155,13 @@ struct delivery_result {
 struct notifier_write {
   enum kind_t : uint8_t {
     subscribe,   ///< store subscription `sub` (`text`: its record)
-    unsubscribe, ///< drop `sub`, its cursor and its parked events
+    unsubscribe, ///< drop `sub`, its cursor and its parked events; keep
+                 ///< a tombstone (`text`: when, ms since the epoch)
     advance,     ///< `sub` has handled every event up to `seq`
     park,        ///< park event `seq` for `sub` (`text`: parked record)
     unpark,      ///< drop parked event `seq` of `sub`
     trim,        ///< drop outbox events up to `seq`
+    forget,      ///< drop the tombstone of deleted subscription `sub`
   };
   uint8_t kind = subscribe;
   std::string sub;
@@ -200,6 +232,23 @@ typename Inspector::result_type inspect(Inspector& f, parked_event& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_hello& x) {
+  return f(caf::meta::type_name("tmf.cluster_hello.v1"), x.member,
+           x.incarnation, x.epoch, x.digest, x.proto);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_chunk& x) {
+  return f(caf::meta::type_name("tmf.shard_chunk.v1"), x.shard, x.rows,
+           x.next, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hub_sync& x) {
+  return f(caf::meta::type_name("tmf.hub_sync.v1"), x.live, x.deleted);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery_result& x) {
   return f(caf::meta::type_name("tmf.delivery_result.v1"), x.tag, x.status,
            x.error, x.retry_after_ms, x.latency_us);
@@ -249,8 +298,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::parked_event))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::parked_event>))
   CAF_ADD_TYPE_ID(tmf, (tmf::delivery_result))
+  CAF_ADD_TYPE_ID(tmf, (tmf::cluster_hello))
   CAF_ADD_TYPE_ID(tmf, (tmf::notifier_write))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::notifier_write>))
+  CAF_ADD_TYPE_ID(tmf, (tmf::shard_chunk))
+  CAF_ADD_TYPE_ID(tmf, (tmf::hub_sync))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::customer_doc>))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<uint16_t>))
   CAF_ADD_ATOM(tmf, tmf, create_atom, "create")
   CAF_ADD_ATOM(tmf, tmf, retrieve_atom, "retrieve")
   CAF_ADD_ATOM(tmf, tmf, patch_atom, "patch")
@@ -272,6 +326,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
   CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
   CAF_ADD_ATOM(tmf, tmf, index_atom, "index")
+  CAF_ADD_ATOM(tmf, tmf, hello_atom, "hello")
+  CAF_ADD_ATOM(tmf, tmf, local_atom, "local")
+  CAF_ADD_ATOM(tmf, tmf, probe_atom, "probe")
+  CAF_ADD_ATOM(tmf, tmf, export_atom, "export")
+  CAF_ADD_ATOM(tmf, tmf, import_atom, "import")
+  CAF_ADD_ATOM(tmf, tmf, release_atom, "release")
+  CAF_ADD_ATOM(tmf, tmf, held_atom, "held")
+  CAF_ADD_ATOM(tmf, tmf, sync_atom, "sync")
 CAF_END_TYPE_ID_BLOCK(tmf)
 
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
@@ -283,9 +345,61 @@ static_assert(caf::has_type_id<tmf::parked_event>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::delivery_result>::value,
               "type ID block");
+static_assert(caf::has_type_id<tmf::cluster_hello>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::shard_chunk>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::hub_sync>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::domain::list_query>::value, "type ID block");
 
 namespace tmf {
+
+/// What one node asks another (cluster): a node's links forward these to
+/// the peer's gateway, which answers them.
+/// - the single-customer messages of the router, for customers of shards
+///   the answering node owns (errc::unavailable "misrouted" otherwise),
+///   answered by the customer actor directly.
+/// - `list_atom, local_atom, query` -> the answering node's part of a list.
+/// - `export_atom, shard, from` -> a chunk of its rows of `shard` from key
+///   `from` (empty: the first), for the shard's new owner.
+/// - `held_atom, shards` -> those of `shards` it holds (has taken over
+///   completely).
+/// - `release_atom, shard` -> how many rows it dropped: the asking node
+///   now holds `shard` (errc::invalid if the answering node owns it).
+/// - `sync_atom, hub_sync`: the hub subscriptions of the sender, to merge.
+using peer_interface = caf::typed_actor<
+  caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
+  caf::replies_to<retrieve_atom, std::string,
+                  std::vector<std::string>>::with<customer_doc>,
+  caf::replies_to<patch_atom, std::string, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string,
+                  std::string>::with<bool>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
+  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>,
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
+    std::vector<uint16_t>>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::reacts_to<sync_atom, hub_sync>>;
+
+/// A node's published gateway: answers the peer interface, and
+/// - `hello_atom, hello, dialer_gateway` -> this node's hello, when the
+///   membership agrees (errc::invalid otherwise); the dialer's gateway
+///   (its published actor, as `caf::actor`) becomes the way to reach it.
+using gateway_actor = peer_interface::extend<
+  caf::replies_to<hello_atom, cluster_hello, caf::actor>::with<cluster_hello>>;
+
+/// This node's link to one peer (cluster): forwards the peer interface to
+/// the peer's gateway, failing every pending request with
+/// errc::unavailable as soon as the peer is down (and refusing new ones
+/// while it is); keeps reconnecting. `sync_atom, hub_sync` is dropped
+/// while down: the link sends the whole hub when it comes up.
+/// - `start_atom, own_gateway`: begin (the lower-named member dials).
+/// - `hello_atom, hello, peer_gateway`: from this node's gateway, when the
+///   peer dialed us and its hello agreed.
+/// - `retry_atom`, `probe_atom, reachable`: internal (reconnecting).
+using link_actor = peer_interface::extend<
+  caf::reacts_to<start_atom, caf::actor>,
+  caf::reacts_to<hello_atom, cluster_hello, caf::actor>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<probe_atom, bool>>;
 
 /// The notifier: keeps the hub subscriptions and delivers the events of
 /// the outbox to them (actors/notifier.hpp).
@@ -301,6 +415,16 @@ namespace tmf {
 /// - `delivered_atom, result`: from the notifier's HTTP client thread.
 /// - `retry_atom, tag`, `flush_atom`, `sweep_atom`: internal timers (a
 ///   retry, storing positions, the periodic statistics line).
+/// Cluster: every node holds every subscription.
+/// - `start_atom, links`: the links to the peers, told of every
+///   subscription stored or deleted here.
+/// - `sync_atom` -> every subscription and tombstone (for a peer whose
+///   link just came up).
+/// - `sync_atom, hub_sync`: a peer's subscriptions: the unknown ones are
+///   stored (starting after this node's last committed event), the
+///   deleted ones deleted.
+/// - `probe_atom` -> the backlog: events the furthest-behind subscription
+///   has yet to handle (readiness, http/health.cpp).
 using notifier_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, std::string>::with<hub_record>,
   caf::replies_to<hub_atom>::with<std::vector<hub_record>>,
@@ -313,7 +437,11 @@ using notifier_actor = caf::typed_actor<
   caf::reacts_to<delivered_atom, delivery_result>,
   caf::reacts_to<retry_atom, uint64_t>,
   caf::reacts_to<flush_atom>,
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<start_atom, std::vector<link_actor>>,
+  caf::replies_to<sync_atom>::with<hub_sync>,
+  caf::reacts_to<sync_atom, hub_sync>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 } // namespace tmf
 
@@ -321,6 +449,7 @@ using notifier_actor = caf::typed_actor<
 // atoms their interfaces use.
 CAF_BEGIN_TYPE_ID_BLOCK(tmf_handles, caf::id_block::tmf::end)
   CAF_ADD_TYPE_ID(tmf_handles, (tmf::notifier_actor))
+  CAF_ADD_TYPE_ID(tmf_handles, (std::vector<tmf::link_actor>))
 CAF_END_TYPE_ID_BLOCK(tmf_handles)
 
 static_assert(caf::has_type_id<tmf::notifier_actor>::value, "type ID block");
@@ -353,6 +482,18 @@ void add_message_types(Config& cfg) {
 ///   the index entries removed, their counts go along), in a transaction
 ///   of their own after the pending batch.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
+/// Shards moving between nodes (cluster):
+/// - `import_atom, chunk` -> rows stored: the chunk's rows with their
+///   versions and index entries (idempotent).
+/// - `held_atom, shard, events` -> true once this node holds `shard`
+///   (stored mark) and `events` (outbox values) are in its outbox.
+/// - `release_atom, shard` -> rows dropped: the shard's rows, their index
+///   entries and outbox events, and its held mark, in one transaction.
+/// - `held_atom, shards` -> true once `shards` are marked held (the first
+///   start of a node in a cluster).
+/// - `probe_atom` -> "" when a write could commit now (a write transaction
+///   begins and the data file is still in place), else why not
+///   (readiness, http/health.cpp). Answered after the writes before it.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
   caf::replies_to<index_atom, std::vector<index_write>>::with<
@@ -360,7 +501,12 @@ using store_writer_actor = caf::typed_actor<
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
   caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
   caf::reacts_to<start_atom, notifier_actor>,
-  caf::reacts_to<flush_atom>>;
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<import_atom, shard_chunk>::with<uint64_t>,
+  caf::replies_to<held_atom, uint16_t, std::vector<std::string>>::with<bool>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<bool>,
+  caf::replies_to<probe_atom>::with<std::string>>;
 
 /// A store reader: answers from short LMDB read snapshots on its own thread.
 /// - `load_atom, id` -> the stored customer; errc::not_found if absent,
@@ -368,9 +514,12 @@ using store_writer_actor = caf::typed_actor<
 /// - `list_atom, query` -> one page and the total match count;
 ///   errc::store_failed when any read of the query failed (never a short
 ///   page), sec::request_timeout once nobody waits for the answer.
+/// - `export_atom, shard, from` -> the next chunk of the shard's rows (at
+///   most about 1 MiB), with its pending outbox events when it is the last.
 using store_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string>::with<customer_doc>,
-  caf::replies_to<list_atom, list_query>::with<list_page>>;
+  caf::replies_to<list_atom, list_query>::with<list_page>,
+  caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>>;
 
 /// One customer (a "virtual actor" spawned by the router on first use). It
 /// serialises every operation on its customer and answers only after the
@@ -412,7 +561,9 @@ using customer_actor = caf::typed_actor<
 /// - `retrieve_atom, id[, fields]`, `patch_atom, id, patch_request`,
 ///   `erase_atom, id, correlation_id, if_match`: as the customer_actor
 ///   messages, for customer `id`.
-/// - `list_atom, query` -> a page from one of the store readers.
+/// - `list_atom, query` -> a page: from one of the store readers, or in a
+///   cluster merged from every node's part (offset + limit capped).
+/// - `list_atom, local_atom, query` -> the page of this node's shards only.
 /// - `idle_atom, id, handled`: a customer asked to passivate reports that it
 ///   has handled `handled` messages; the router passivates it when nothing
 ///   was forwarded to it since (no message in flight).
@@ -420,6 +571,12 @@ using customer_actor = caf::typed_actor<
 ///   to passivate.
 /// - `index_atom, paths`: from the index builder: these indexes are built;
 ///   list queries they answer take the fast lane from now on.
+/// - `held_atom, waiting, leaving` (cluster, from the shard mover): the
+///   shards this node owns but has not taken over yet (their requests
+///   answer 503) and how many shards it still holds for other owners
+///   (while either is not empty, its part of a list answers 503).
+/// - `probe_atom` -> the number of resident customer actors (readiness:
+///   the router and the scheduler answer).
 using router_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, std::vector<std::string>,
                   std::string>::with<customer_doc>,
@@ -430,9 +587,12 @@ using router_actor = caf::typed_actor<
   caf::replies_to<erase_atom, std::string, std::string,
                   std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
+  caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>,
-  caf::reacts_to<index_atom, std::vector<std::string>>>;
+  caf::reacts_to<index_atom, std::vector<std::string>>,
+  caf::reacts_to<held_atom, std::vector<uint16_t>, uint64_t>,
+  caf::replies_to<probe_atom>::with<uint64_t>>;
 
 /// The index builder (actors/index_builder.hpp): cleans out index entries
 /// of dropped or rebuilt indexes and builds new ones in batches through
@@ -440,5 +600,21 @@ using router_actor = caf::typed_actor<
 /// - `index_atom`: do the next step (sent to itself, so that an exit
 ///   message is handled between batches).
 using index_builder_actor = caf::typed_actor<caf::reacts_to<index_atom>>;
+
+} // namespace tmf
+
+namespace tmf {
+
+/// The shard mover of a cluster node (actors/shard_mover.hpp): takes over
+/// the shards this node owns but does not hold yet, and hands over those
+/// it holds for other owners.
+/// - `held_atom, shards` -> those of `shards` this node holds.
+/// - `release_atom, shard` -> rows dropped: a peer holds `shard` now.
+/// - `retry_atom`: internal timer.
+using shard_mover_actor = caf::typed_actor<
+  caf::replies_to<held_atom, std::vector<uint16_t>>::with<
+    std::vector<uint16_t>>,
+  caf::replies_to<release_atom, uint16_t>::with<uint64_t>,
+  caf::reacts_to<retry_atom>>;
 
 } // namespace tmf

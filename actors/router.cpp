@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <list>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -47,6 +48,11 @@ struct router_state {
   std::vector<size_t> in_flight;   ///< list queries per reader
   std::set<std::string> ready;     ///< built indexes
   std::minstd_rand shard_rng{std::random_device{}()};
+  /// Cluster: owned shards not taken over yet (their requests answer 503)
+  /// and the owned ones that are, to create in.
+  std::vector<bool> waiting;
+  std::vector<uint16_t> ready_shards;
+  uint64_t leaving = 0; ///< shards held here for other owners
 };
 
 using router_ptr = router_actor::stateful_pointer<router_state>;
@@ -76,6 +82,7 @@ router_state::entry& add_entry(router_ptr self, const std::string& id,
   auto& st = self->state;
   auto pos = st.lru.insert(st.lru.end(), id);
   auto& e = st.customers[id];
+  add_gauge(st.cfg.metrics.resident_customers, 1);
   e.handle = std::move(handle);
   e.last_used = self->clock().now();
   e.lru_pos = pos;
@@ -93,6 +100,7 @@ void remove_entry(router_state& st,
                                      router_state::entry>::iterator i) {
   st.lru.erase(i->second.lru_pos);
   st.customers.erase(i);
+  add_gauge(st.cfg.metrics.resident_customers, -1);
 }
 
 /// The customer actor of `id`, spawned (loading from the store) on first
@@ -109,6 +117,45 @@ customer_actor& owner(router_ptr self, const std::string& id) {
   i->second.last_used = self->clock().now();
   ++i->second.forwarded;
   return i->second.handle;
+}
+
+/// The link to the node that owns `id`'s shard, or nullptr when this node
+/// owns it (or there is no cluster).
+const link_actor* remote_owner(router_state& st, const std::string& id) {
+  if (!st.cfg.cluster)
+    return nullptr;
+  auto& c = *st.cfg.cluster;
+  auto owner = c.table->owner(domain::shard_of(id));
+  return owner == c.self ? nullptr : &c.links[owner];
+}
+
+/// The error for a customer of an owned shard this node has not taken over
+/// yet, if `id` is one.
+std::optional<caf::error> moving_here(router_state& st,
+                                      const std::string& id) {
+  if (st.waiting.empty() || !st.waiting[domain::shard_of(id) %
+                                        domain::shard_count])
+    return std::nullopt;
+  return caf::make_error(errc::unavailable,
+                         "customer " + id
+                           + " is moving to this node (the cluster grew); "
+                             "retry");
+}
+
+caf::result<list_page> route_list(router_ptr self, list_query q);
+
+/// A list query of this node's shards, on the lane its plan needs
+/// (route_list). While shards move, a part would miss rows
+/// or count them twice: it is refused.
+caf::result<list_page> local_list(router_ptr self, list_query q) {
+  auto& st = self->state;
+  if (st.leaving > 0
+      || std::find(st.waiting.begin(), st.waiting.end(), true)
+           != st.waiting.end())
+    return caf::make_error(errc::unavailable,
+                           std::string{"shards are moving between the "
+                                       "cluster's nodes; retry"});
+  return route_list(self, std::move(q));
 }
 
 /// How often the router looks for idle customers.
@@ -188,6 +235,12 @@ caf::result<list_page> route_list(router_ptr self, list_query q) {
 
 router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   self->state.cfg = std::move(cfg);
+  if (self->state.cfg.cluster) {
+    // Until the shard mover reports, every owned shard counts as waiting.
+    self->state.waiting.assign(domain::shard_count, false);
+    for (auto s : self->state.cfg.cluster->own_shards)
+      self->state.waiting[s] = true;
+  }
   // One timer for all customers: a timeout per customer would be re-armed
   // on the clock thread for every message it handles.
   self->delayed_send(self, sweep_interval(self->state.cfg.idle_timeout),
@@ -209,10 +262,19 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
   });
   return {
     [=](create_atom a, std::string& body, std::vector<std::string>& terms,
-        std::string& correlation) -> caf::delegated<customer_doc> {
+        std::string& correlation) -> caf::result<customer_doc> {
       auto& st = self->state;
-      // A single node owns every shard; a cluster picks one of its own.
-      auto shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
+      // A single node owns every shard; a cluster node one of its own.
+      uint16_t shard;
+      if (st.cfg.cluster) {
+        if (st.ready_shards.empty())
+          return caf::make_error(errc::unavailable,
+                                 std::string{"this node is taking over its "
+                                             "shards; retry"});
+        shard = st.ready_shards[st.shard_rng() % st.ready_shards.size()];
+      } else {
+        shard = static_cast<uint16_t>(st.shard_rng() % domain::shard_count);
+      }
       auto id = domain::make_customer_id(shard);
       auto& e = add_entry(self, id, spawn_customer(self, id, true));
       e.forwarded = 1;
@@ -220,29 +282,76 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
                             std::move(correlation));
     },
     [=](retrieve_atom a,
-        const std::string& id) -> caf::delegated<customer_doc> {
+        const std::string& id) -> caf::result<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id);
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a);
     },
     [=](retrieve_atom a, const std::string& id,
-        std::vector<std::string>& fields) -> caf::delegated<customer_doc> {
+        std::vector<std::string>& fields) -> caf::result<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(fields));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(fields));
     },
     [=](patch_atom a, const std::string& id,
-        patch_request& req) -> caf::delegated<customer_doc> {
+        patch_request& req) -> caf::result<customer_doc> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(req));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(req));
     },
     [=](erase_atom a, const std::string& id, std::string& correlation,
-        std::string& if_match) -> caf::delegated<bool> {
+        std::string& if_match) -> caf::result<bool> {
+      if (auto* link = remote_owner(self->state, id))
+        return self->delegate(*link, a, id, std::move(correlation),
+                              std::move(if_match));
+      if (auto err = moving_here(self->state, id))
+        return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(correlation),
                             std::move(if_match));
     },
-    [=](list_atom, list_query& q) -> caf::result<list_page> {
-      return route_list(self, std::move(q));
+    [=](list_atom a, list_query& q) -> caf::result<list_page> {
+      auto& st = self->state;
+      if (!st.cfg.cluster)
+        return local_list(self, std::move(q));
+      // Every node's first offset + limit matches are merged: capped.
+      if (q.offset + q.limit > st.cfg.cluster->max_window)
+        return caf::make_error(
+          errc::invalid, "offset + limit: at most "
+                           + std::to_string(st.cfg.cluster->max_window)
+                           + " in a cluster (cluster-max-window)");
+      auto collector = spawn_list_collector(
+        self, caf::actor_cast<router_actor>(self), st.cfg.cluster->links);
+      return self->delegate(collector, a, std::move(q));
+    },
+    [=](list_atom, local_atom, list_query& q) {
+      return local_list(self, std::move(q));
     },
     [=](index_atom, const std::vector<std::string>& ready) {
       self->state.ready.insert(ready.begin(), ready.end());
     },
     [=](sweep_atom) { sweep(self); },
+    [=](held_atom, const std::vector<uint16_t>& waiting, uint64_t leaving) {
+      auto& st = self->state;
+      if (!st.cfg.cluster)
+        return;
+      st.waiting.assign(domain::shard_count, false);
+      for (auto s : waiting)
+        st.waiting[s % domain::shard_count] = true;
+      st.ready_shards.clear();
+      for (auto s : st.cfg.cluster->own_shards)
+        if (!st.waiting[s])
+          st.ready_shards.push_back(s);
+      st.leaving = leaving;
+    },
+    [=](probe_atom) {
+      return static_cast<uint64_t>(self->state.customers.size());
+    },
     [=](idle_atom, const std::string& id, uint64_t handled) {
       auto& st = self->state;
       auto i = st.customers.find(id);
@@ -254,6 +363,7 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
       auto handle = i->second.handle;
       remove_entry(st, i);
       ++st.passivated;
+      count(st.cfg.metrics.passivations);
       self->send_exit(handle, caf::exit_reason::user_shutdown);
     },
   };

@@ -11,6 +11,8 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/cluster.hpp"
+#include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 
 namespace tmf::domain {
@@ -41,6 +43,11 @@ struct router_config {
   /// Above this many resident customer actors, the least recently used are
   /// asked to passivate (memory stays bounded under a stream of creates).
   size_t max_resident = 100000;
+  /// In a cluster: how to reach the owners of the other shards; unset for
+  /// a single node, which owns every shard.
+  std::shared_ptr<const cluster_routing> cluster;
+  /// Resident customers and passivations are recorded here.
+  actor_metrics metrics;
 };
 
 /// Spawns the router. On exit it stops every customer actor it spawned.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 
 namespace caf {
@@ -49,15 +50,21 @@ struct reader_config {
   /// keep their latency on a busy core. Under a load that never leaves the
   /// CPU idle a scan reaches its deadline (504).
   bool background = false;
+  /// Counts list queries and the rows they read, by path.
+  actor_metrics metrics;
 };
 
 /// Spawns the store writer on its own thread (`caf::detached`). Writes that
 /// arrive while it commits are batched into the next transaction, at most
 /// `max_batch` writes per transaction. On exit it commits what is pending.
+/// Records batch sizes and commit durations in `metrics`. `layout` (null:
+/// none) gives the index entries of the rows a shard move brings or takes
+/// away: the entries and counts a customer written here would have.
 store_writer_actor
 spawn_store_writer(caf::actor_system& sys,
                    std::shared_ptr<persistence::environment> env,
-                   size_t max_batch);
+                   size_t max_batch, actor_metrics metrics = {},
+                   std::shared_ptr<const domain::index_layout> layout = {});
 
 /// Puts the threads of background readers back under the service's normal
 /// scheduling: at shutdown, so that a scan starved by other work notices
@@ -65,7 +72,8 @@ spawn_store_writer(caf::actor_system& sys,
 void end_background_readers();
 
 /// Spawns one store reader on its own thread (`caf::detached`): scans must
-/// never stall the scheduler threads that run customer actors.
+/// never stall the scheduler threads that run customer actors. Counts list
+/// queries and the rows they read, by path, in `cfg.metrics`.
 store_reader_actor spawn_store_reader(caf::actor_system& sys,
                                       reader_config cfg);
 

@@ -16,7 +16,9 @@
 
 #include "actors/list_run.hpp"
 #include "actors/log.hpp"
+#include "domain/customer_id.hpp"
 #include "domain/customer_query.hpp"
+#include "domain/hub.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace tmf {
@@ -129,6 +131,66 @@ caf::result<list_page> list(reader_ptr self, list_query& q) {
                         list_atom_v, std::move(q));
 }
 
+/// A chunk carries about this many bytes of rows at most (at least one row).
+constexpr size_t chunk_bytes = 1 << 20;
+
+/// The next chunk of `shard`'s rows from key `from` (empty: the first); the
+/// last chunk also carries the shard's pending outbox events.
+caf::result<shard_chunk> export_chunk(db::environment& env, uint16_t shard,
+                                      const std::string& from) {
+  if (shard >= domain::shard_count)
+    return caf::make_error(errc::invalid, "no shard " + std::to_string(shard));
+  auto prefix = domain::shard_prefix(shard);
+  if (!from.empty() && from.compare(0, prefix.size(), prefix) != 0)
+    return caf::make_error(errc::invalid, "key " + from + " is not in shard "
+                                            + std::to_string(shard));
+  shard_chunk chunk;
+  chunk.shard = shard;
+  size_t bytes = 0;
+  auto txn = env.read();
+  auto res = txn.scan(db::table::customers, from.empty() ? prefix : from,
+                      [&](const db::record_view& rec) {
+    if (rec.key.compare(0, prefix.size(), prefix) != 0)
+      return false;
+    if (bytes >= chunk_bytes) {
+      chunk.next = std::string{rec.key};
+      return false;
+    }
+    bytes += rec.key.size() + rec.json.size();
+    chunk.rows.push_back(
+      customer_doc{std::string{rec.key}, rec.version, std::string{rec.json}});
+    return true;
+  });
+  if (res.failed())
+    return read_failed("reading shard " + std::to_string(shard), res.error);
+  if (!chunk.next.empty())
+    return chunk;
+  // Events every subscription has handled (as far as stored) stay behind.
+  bool any_cursor = false;
+  uint64_t lowest = UINT64_MAX;
+  res = txn.scan(db::table::cursors, {}, [&](const db::record_view& rec) {
+    any_cursor = true;
+    lowest = std::min(lowest, db::key_seq(rec.json));
+    return true;
+  });
+  if (res.failed())
+    return read_failed("reading the delivery positions", res.error);
+  if (!any_cursor)
+    return chunk;
+  res = txn.scan(db::table::outbox, db::seq_key(lowest + 1),
+                 [&](const db::record_view& rec) {
+    std::string_view customer, text;
+    if (domain::split_outbox_value(rec.json, customer, text)
+        && customer.compare(0, prefix.size(), prefix) == 0)
+      chunk.events.emplace_back(rec.json);
+    return true;
+  });
+  if (res.failed())
+    return read_failed("reading the outbox of shard " + std::to_string(shard),
+                       res.error);
+  return chunk;
+}
+
 store_reader_actor::behavior_type store_reader_impl(reader_ptr self,
                                                     reader_config cfg) {
   self->state.cfg = std::move(cfg);
@@ -138,6 +200,9 @@ store_reader_actor::behavior_type store_reader_impl(reader_ptr self,
     },
     [=](list_atom, list_query& q) -> caf::result<list_page> {
       return list(self, q);
+    },
+    [=](export_atom, uint16_t shard, const std::string& from) {
+      return export_chunk(*self->state.cfg.env, shard, from);
     },
   };
 }

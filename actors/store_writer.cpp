@@ -1,6 +1,8 @@
 #include "actors/store.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/log.hpp"
+#include "domain/cluster_map.hpp"
+#include "domain/customer_id.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/hub.hpp"
 #include "persistence/lmdb_store.hpp"
@@ -42,6 +46,10 @@ struct store_writer_state {
   notifier_actor notifier;     ///< told about committed events
   /// The data folder was found removed or replaced (logged once).
   bool gone_logged = false;
+  actor_metrics metrics;
+  /// The service's indexes: the entries of rows a shard move brings or
+  /// takes away (null: none).
+  std::shared_ptr<const domain::index_layout> layout;
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
@@ -136,7 +144,11 @@ void append_notifier_ops(store_writer_state& st,
         drop(db::write_op::erase_below, db::table::outbox,
              db::seq_key(w.seq + 1));
         break;
+      case notifier_write::forget:
+        drop(db::write_op::discard, db::table::hub_deleted, w.sub);
+        break;
       case notifier_write::unsubscribe:
+        put(db::table::hub_deleted, w.sub, std::move(w.text));
         drop(db::write_op::discard, db::table::hubs, w.sub);
         drop(db::write_op::discard, db::table::cursors, w.sub);
         drop(db::write_op::erase_prefix, db::table::parked, w.sub + '\0');
@@ -202,9 +214,19 @@ void commit(writer_ptr self) {
   if (st.ops.empty())
     return;
   std::string detail;
+  auto started = std::chrono::steady_clock::now();
   auto txn_status = st.env->apply(st.ops, st.results, detail);
-  if (txn_status != db::status::ok)
+  observe(st.metrics.commit_seconds,
+          std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                        - started)
+            .count());
+  observe(st.metrics.commit_batch_size,
+          static_cast<double>(st.promises.size()
+                              + st.notifier_promises.size()));
+  if (txn_status != db::status::ok) {
+    count(st.metrics.commit_failures);
     log_failure(st, txn_status, detail);
+  }
   else
     st.gone_logged = false; // a restored folder: log the next loss again
   for (auto& [rp, pos] : st.promises) {
@@ -332,10 +354,190 @@ caf::result<uint64_t> subscribe(writer_ptr self, const std::string& id,
   return st.last_seq;
 }
 
+// -- shards moving between nodes -------------------------------------------
+//
+// Each of these runs in transactions of its own, after the pending batch.
+
+/// Applies `ops` alone; the error when the transaction failed.
+std::optional<caf::error> apply_alone(writer_ptr self,
+                                      std::vector<db::write_op>& ops) {
+  commit(self);
+  auto& st = self->state;
+  std::vector<db::write_result> results;
+  std::string detail;
+  auto status = st.env->apply(ops, results, detail);
+  if (status != db::status::ok) {
+    log_failure(st, status, detail);
+    return to_error(status, detail);
+  }
+  for (const auto& res : results)
+    if (res.st != db::status::ok)
+      return to_error(res.st, "a row of a moving shard: "
+                                + std::string{db::to_string(res.st)});
+  return std::nullopt;
+}
+
+/// The index keys of customer `id` stored as `text`, in the service's
+/// indexes: those a customer actor writes for it.
+std::vector<std::string> index_keys_of(const store_writer_state& st,
+                                       std::string_view text,
+                                       std::string_view id) {
+  if (!st.layout)
+    return {};
+  return domain::index_keys(st.layout->terms_of_text(text), id);
+}
+
+/// Stores the rows of a chunk from the shard's previous holder, with their
+/// versions, and the index entries and counts this node's indexes give
+/// them (the entries a customer created here would have). A row stored
+/// already (a resumed move) first loses the entries of its stored text, so
+/// importing again never counts an entry twice.
+caf::result<uint64_t> import_chunk(writer_ptr self, shard_chunk& chunk) {
+  auto& st = self->state;
+  auto prefix = domain::shard_prefix(chunk.shard);
+  for (auto& row : chunk.rows)
+    if (row.id.compare(0, prefix.size(), prefix) != 0 || row.version == 0)
+      return caf::make_error(errc::invalid, "row " + row.id
+                                              + " does not belong to shard "
+                                              + std::to_string(chunk.shard));
+  // The stored rows are read after the pending batch has committed.
+  commit(self);
+  std::vector<db::write_op> ops;
+  {
+    auto txn = st.env->read();
+    for (auto& row : chunk.rows) {
+      std::vector<std::string> old_keys;
+      if (st.layout) {
+        auto stored = txn.get(db::table::customers, row.id);
+        if (stored.failed())
+          return caf::make_error(errc::store_failed,
+                                 "storage failure while importing shard "
+                                   + std::to_string(chunk.shard) + ": "
+                                   + stored.error);
+        if (stored.st == db::status::ok)
+          old_keys = index_keys_of(st, stored.rec.json, row.id);
+      }
+      auto keys = index_keys_of(st, row.json, row.id);
+      ops.push_back(db::write_op{db::write_op::restore, db::table::customers,
+                                 row.id, std::move(row.json), row.version});
+      for (auto& key : old_keys)
+        ops.push_back(index_op(db::write_op::index_discard, std::move(key)));
+      for (auto& key : keys)
+        ops.push_back(index_op(db::write_op::index_put, std::move(key)));
+    }
+  }
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  return static_cast<uint64_t>(chunk.rows.size());
+}
+
+/// Marks `shard` held and appends the pending events of its customers that
+/// came with it to the outbox (they are delivered from here on).
+caf::result<bool> mark_held(writer_ptr self, uint16_t shard,
+                            std::vector<std::string>& events) {
+  auto& st = self->state;
+  std::vector<db::write_op> ops;
+  auto seq = st.last_seq;
+  if (st.subscriptions > 0)
+    for (auto& event : events)
+      ops.push_back(db::write_op{db::write_op::put, db::table::outbox,
+                                 db::seq_key(++seq), std::move(event), 0});
+  ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                             domain::held_shard_key(shard), "1", 0});
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  if (seq != st.last_seq) {
+    st.last_seq = seq;
+    if (st.notifier)
+      self->send(st.notifier, outbox_atom_v, st.last_seq);
+  }
+  return true;
+}
+
+/// Rows deleted per transaction while releasing a shard.
+constexpr size_t release_rows_per_txn = 4096;
+
+/// Drops this node's rows of `shard`, their index entries (with their
+/// counts), the shard's pending events and its held mark: a peer holds the shard now. Large
+/// shards go in several transactions; the mark goes with the last, so a
+/// crash in between leaves the shard held here, and released again later.
+caf::result<uint64_t> release_shard(writer_ptr self, uint16_t shard) {
+  auto& st = self->state;
+  auto prefix = domain::shard_prefix(shard);
+  uint64_t dropped = 0;
+  for (;;) {
+    // The rows are read after the pending batch has committed.
+    commit(self);
+    std::vector<db::write_op> ops;
+    size_t rows = 0;
+    {
+      auto txn = st.env->read();
+      auto res = txn.scan(db::table::customers, prefix,
+                          [&](const db::record_view& rec) {
+        if (rec.key.compare(0, prefix.size(), prefix) != 0
+            || rows == release_rows_per_txn)
+          return false;
+        ++rows;
+        ops.push_back(db::write_op{db::write_op::discard,
+                                   db::table::customers,
+                                   std::string{rec.key}, {}, 0});
+        for (auto& key : index_keys_of(st, rec.json, rec.key))
+          ops.push_back(index_op(db::write_op::index_discard,
+                                   std::move(key)));
+        return true;
+      });
+      if (res.failed())
+        return caf::make_error(errc::store_failed,
+                               "storage failure while releasing shard "
+                                 + std::to_string(shard) + ": " + res.error);
+      if (rows < release_rows_per_txn) {
+        res = txn.scan(db::table::outbox, {}, [&](const db::record_view& rec) {
+          std::string_view customer, text;
+          if (domain::split_outbox_value(rec.json, customer, text)
+              && customer.compare(0, prefix.size(), prefix) == 0)
+            ops.push_back(db::write_op{db::write_op::discard,
+                                       db::table::outbox,
+                                       std::string{rec.key}, {}, 0});
+          return true;
+        });
+        if (res.failed())
+          return caf::make_error(errc::store_failed,
+                                 "storage failure while releasing shard "
+                                   + std::to_string(shard) + ": "
+                                   + res.error);
+        ops.push_back(db::write_op{db::write_op::discard, db::table::meta,
+                                   domain::held_shard_key(shard), {}, 0});
+      }
+    }
+    if (auto err = apply_alone(self, ops))
+      return std::move(*err);
+    dropped += rows;
+    if (rows < release_rows_per_txn)
+      return dropped;
+  }
+}
+
+/// The first start of a node in a cluster: marks `shards` held.
+caf::result<bool> mark_all_held(writer_ptr self,
+                                const std::vector<uint16_t>& shards) {
+  std::vector<db::write_op> ops;
+  for (auto shard : shards)
+    ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                               domain::held_shard_key(shard), "1", 0});
+  ops.push_back(db::write_op{db::write_op::put, db::table::meta,
+                             std::string{domain::held_marks_key}, "1", 0});
+  if (auto err = apply_alone(self, ops))
+    return std::move(*err);
+  return true;
+}
+
 store_writer_actor::behavior_type
 store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
-                  size_t max_batch) {
+                  size_t max_batch, actor_metrics metrics,
+                  std::shared_ptr<const domain::index_layout> layout) {
   self->state.env = std::move(env);
+  self->state.layout = std::move(layout);
+  self->state.metrics = metrics;
   self->state.max_batch = max_batch > 0 ? max_batch : 1;
   load_outbox_state(self->state);
   self->set_exit_handler([=](const caf::exit_msg& msg) {
@@ -376,6 +578,25 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
       self->state.flush_queued = false;
       commit(self);
     },
+    [=](import_atom, shard_chunk& chunk) {
+      return import_chunk(self, chunk);
+    },
+    [=](held_atom, uint16_t shard, std::vector<std::string>& events) {
+      return mark_held(self, shard, events);
+    },
+    [=](release_atom, uint16_t shard) { return release_shard(self, shard); },
+    [=](held_atom, const std::vector<uint16_t>& shards) {
+      return mark_all_held(self, shards);
+    },
+    [=](probe_atom) {
+      // Behind the writes queued before it: commit them first, so the
+      // probe sees the state they leave.
+      commit(self);
+      std::string error;
+      if (self->state.env->probe_write(error) != db::status::ok)
+        return error.empty() ? std::string{"the store cannot write"} : error;
+      return std::string{};
+    },
   };
 }
 
@@ -383,9 +604,12 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
 
 store_writer_actor spawn_store_writer(caf::actor_system& sys,
                                       std::shared_ptr<db::environment> env,
-                                      size_t max_batch) {
+                                      size_t max_batch,
+                                      actor_metrics metrics,
+                                      std::shared_ptr<const domain::index_layout>
+                                        layout) {
   return sys.spawn<caf::detached>(store_writer_impl, std::move(env),
-                                  max_batch);
+                                  max_batch, metrics, std::move(layout));
 }
 
 } // namespace tmf

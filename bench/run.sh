@@ -5,11 +5,14 @@
 #
 # Common options (all passed to bench/bench.py; `bench/bench.py --help`):
 #   --scenarios get,get-fields,list-filter,patch,create,delete,mixed
+#               (the event hub's, only when named: create-hub1,events-1,events-10)
 #   --connections 1,16,64,256   --duration 3s   --pairs 2   --load 10000
 #   --target URL [--allow-remote] [--target-pid PID]   (skip starting tmf629d)
 #   --out DIR   --no-pin   --skip-micro   --allow-errors
+#   --cluster N   (N nodes via scripts/cluster.sh instead: forwarded vs local
+#                  GET, one node vs all for GET and create)
 #
-# Without --target it builds tmf629d, the ceilings and micro_bench (Release,
+# Without --target it builds tmf629d, the ceilings, event_sink and micro_bench (Release,
 # in build-bench/ unless --build-dir), starts a fresh tmf629d on a temporary
 # data folder on 127.0.0.1 (free port), runs everything, stops what it
 # started and writes bench/results/<UTC stamp>/{report.md,results.json,chart.png}.
@@ -35,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --target|--target=*) with_service=0; args+=("$1"); shift ;;
     -h|--help)
-      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exec python3 "$here/bench.py" --help ;;
     *) args+=("$1"); shift ;;
   esac
@@ -67,8 +70,8 @@ if [[ $build -eq 1 ]]; then
   mkdir -p "$build_dir"
   if cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
        -DTMF_BUILD_TESTS=OFF -DTMF_BUILD_BENCH=ON >"$build_dir/configure.log" 2>&1; then
-    echo "run.sh: building ceilings, micro_bench and tmf629d in $build_dir (Release) ..." >&2
-    cmake --build "$build_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop
+    echo "run.sh: building ceilings, event_sink, micro_bench and tmf629d in $build_dir (Release) ..." >&2
+    cmake --build "$build_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop event_sink
     if ! cmake --build "$build_dir" -j"$jobs" --target micro_bench >"$build_dir/micro_bench.build.log" 2>&1; then
       echo "run.sh: micro_bench did not build (see $build_dir/micro_bench.build.log); skipping it" >&2
       rm -f "$bin_dir/micro_bench"
@@ -82,7 +85,7 @@ if [[ $build -eq 1 ]]; then
     echo "run.sh: project did not configure; building the ceilings alone" >&2
     bin_dir="$build_dir/standalone"
     cmake -S "$here" -B "$bin_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$bin_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop
+    cmake --build "$bin_dir" -j"$jobs" --target ceiling_http ceiling_lmdb openloop event_sink
     if [[ $with_service -eq 1 ]]; then
       echo "run.sh: cannot build tmf629d; use --target URL" >&2
       exit 1

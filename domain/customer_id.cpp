@@ -81,10 +81,14 @@ bool is_random_id(std::string_view id) noexcept {
          && std::all_of(id.begin(), id.end(), is_base32);
 }
 
-std::string make_customer_id(uint16_t shard) {
+std::string shard_prefix(uint16_t shard) {
   char prefix[5];
   std::snprintf(prefix, sizeof(prefix), "%03x-", shard % shard_count);
-  return prefix + make_random_id();
+  return prefix;
+}
+
+std::string make_customer_id(uint16_t shard) {
+  return shard_prefix(shard) + make_random_id();
 }
 
 bool is_customer_id(std::string_view id) noexcept {

@@ -32,4 +32,8 @@ bool is_customer_id(std::string_view id) noexcept;
 /// The shard of a well-formed id.
 uint16_t shard_of(std::string_view id) noexcept;
 
+/// What every id of `shard` starts with, e.g. `1a7-`: the key range of the
+/// shard's rows.
+std::string shard_prefix(uint16_t shard);
+
 } // namespace tmf::domain

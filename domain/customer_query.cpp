@@ -315,6 +315,10 @@ text_prefilter::text_prefilter(const std::vector<filter_term>& filters) {
 }
 
 bool text_prefilter::may_match(std::string_view text) const noexcept {
+  // memmem's pointers must not be null, which an empty view's may be; no
+  // token (a quoted string) fits in an empty text anyway.
+  if (text.empty())
+    return tokens_.empty();
   for (const auto& tokens : tokens_) {
     bool found = false;
     for (const auto& token : tokens) {

@@ -10,6 +10,7 @@
 
 #include "domain/customer_fields.hpp"
 #include "domain/json_body.hpp"
+#include "domain/stored_text.hpp"
 
 namespace tmf::domain {
 
@@ -265,12 +266,55 @@ bool parse_event_query(std::string_view query, const list_limits& limits,
 
 event_matcher::event_matcher(event_query query)
   : filters_(std::move(query.filters)), fields_(std::move(query.fields)) {
-  // nop
+  const auto& terms = filters_.terms();
+  textual_ = fields_.empty() && terms.size() <= 1
+             && std::all_of(terms.begin(), terms.end(), [](const auto& t) {
+                  return t.path == "eventType" && t.op == filter_op::eq;
+                });
+  if (textual_ && !terms.empty())
+    event_types_ = terms.front().values;
+}
+
+bool event_matcher::render_spliced(std::string_view event_text,
+                                   std::string_view href_base,
+                                   std::string& out) const {
+  // The envelope (domain/events.hpp) puts the customer last, after
+  // members whose strings cannot hold an unescaped quote: the first
+  // `"event":{"customer":` is the envelope's own.
+  constexpr std::string_view marker = "\"event\":{\"customer\":";
+  auto pos = event_text.find(marker);
+  if (pos == std::string_view::npos || event_text.size() < pos + 2
+      || event_text.substr(event_text.size() - 2) != "}}")
+    return false;
+  if (!event_types_.empty()) {
+    constexpr std::string_view type_key = "\"eventType\":\"";
+    auto type_pos = event_text.find(type_key);
+    if (type_pos == std::string_view::npos || type_pos > pos)
+      return false;
+    auto start = type_pos + type_key.size();
+    auto type = event_text.substr(start, event_text.find('"', start) - start);
+    if (std::find(event_types_.begin(), event_types_.end(), type)
+        == event_types_.end())
+      return false;
+  }
+  auto body_start = pos + marker.size();
+  auto customer = event_text.substr(body_start,
+                                    event_text.size() - 2 - body_start);
+  if (stored_id(customer).empty())
+    return false;
+  out.clear();
+  out.reserve(event_text.size() + href_base.size() + 40);
+  out.append(event_text.substr(0, body_start));
+  out += with_href(href_base, customer);
+  out += "}}";
+  return true;
 }
 
 bool event_matcher::render(std::string_view event_text,
                            std::string_view href_base,
                            std::string& out) const {
+  if (textual_)
+    return render_spliced(event_text, href_base, out);
   json event;
   std::string error;
   if (!parse_json(event_text, max_stored_depth, event, error)

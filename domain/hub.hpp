@@ -97,8 +97,15 @@ public:
               std::string& out) const;
 
 private:
+  /// Selects by `eventType` alone (or everything) and keeps the whole
+  /// customer: rendered by splicing text, without parsing the event.
+  bool render_spliced(std::string_view event_text, std::string_view href_base,
+                      std::string& out) const;
+
   compiled_filters filters_;
   std::vector<std::string> fields_;
+  bool textual_ = false;                 ///< render_spliced applies
+  std::vector<std::string> event_types_; ///< of a textual query; empty: all
 };
 
 } // namespace tmf::domain

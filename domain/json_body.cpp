@@ -189,10 +189,11 @@ bool check_bytes(std::string_view text, std::string& error) {
     return false;
   }
   // nlohmann's lexer takes a NUL for the end of the input: whatever
-  // followed it would be ignored. No JSON text contains a NUL.
-  if (auto nul = std::memchr(text.data(), '\0', text.size())) {
-    error = "holds a NUL byte at offset "
-            + std::to_string(static_cast<const char*>(nul) - text.data());
+  // followed it would be ignored. No JSON text contains a NUL. (find, not
+  // memchr: an empty view may hold a null pointer, which memchr must not
+  // get.)
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    error = "holds a NUL byte at offset " + std::to_string(nul);
     return false;
   }
   return true;
@@ -225,7 +226,7 @@ bool parse_json(std::string_view text, size_t max_depth, json& out,
 std::string canonical_text(std::string_view raw, const json& parsed) {
   // Escapes (\u00e9, \/, ...) have several spellings: only nlohmann's own
   // is safe for byte-level matching (list prefilters), so dump those.
-  if (std::memchr(raw.data(), '\\', raw.size()) != nullptr)
+  if (raw.find('\\') != std::string_view::npos)
     return parsed.dump();
   // Without backslashes a string ends at the next quote: copy strings
   // whole, drop white space between tokens, count keys (strings followed

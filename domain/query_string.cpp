@@ -337,7 +337,7 @@ private:
       sort_key sk;
       if (key.front() == '-' || key.front() == '+') {
         sk.descending = key.front() == '-';
-        key.remove_prefix(1);
+        key = trim(key.substr(1));
       }
       if (key.empty()) {
         error_ = "sort: expected an attribute name after \"" + item + "\"";

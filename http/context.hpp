@@ -23,6 +23,8 @@ class actor_system;
 
 namespace tmf::http {
 
+class http_metrics;
+
 using clock = std::chrono::steady_clock;
 
 /// The events the listener endpoints received: the last `capacity`.
@@ -57,6 +59,7 @@ struct context {
           server_settings s)
     : sys(system), router(std::move(r)), notifier(std::move(n)),
       cfg(std::move(s)), gw(system, cfg.request_timeout),
+      probe_gw(system, cfg.ready_timeout),
       received(cfg.listener_log_size) {
     // nop
   }
@@ -66,6 +69,7 @@ struct context {
   notifier_actor notifier;
   server_settings cfg;
   gateway gw; ///< sends to the router, completes requests from its replies
+  gateway probe_gw; ///< readiness probes, bounded by ready-timeout
   /// The I/O threads' io_context: answers given inside a handler are
   /// posted to it (see exchange).
   restinio::asio_ns::io_context* io = nullptr;
@@ -74,6 +78,9 @@ struct context {
   std::string fallback_href_base;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> unready{false}; ///< /health/ready fails (shutdown)
+  /// Per-route request metrics; null when metrics are off.
+  std::shared_ptr<http_metrics> metrics;
   received_log received; ///< what the listener endpoints received
 };
 

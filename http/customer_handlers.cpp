@@ -37,12 +37,22 @@ std::string correlation_id(const exchange_ptr& ex) {
   return ex->request()->header().get_field_or("X-Correlation-ID", "");
 }
 
-/// Answers a customer document with `st`, its href spliced in, and its
-/// ETag.
+/// In a cluster, `X-Served-By` naming the node that owns `id` (this node
+/// for a create); nothing on a single node.
+headers served_by(const exchange_ptr& ex, std::string_view id) {
+  const auto& cfg = ex->ctx().cfg;
+  if (cfg.node_name.empty())
+    return {};
+  return {{"X-Served-By", id.empty() ? cfg.node_name : cfg.owner_of(id)}};
+}
+
+/// Answers a customer document with `st`, its href spliced in, its ETag
+/// and (in a cluster) the node that served it.
 auto answer_doc(const exchange_ptr& ex, std::string base, status st) {
   return [ex, base = std::move(base), st](customer_doc& doc) {
-    ex->reply(st, domain::with_href(base, doc.json),
-              {{"ETag", domain::etag_of(doc.version)}});
+    auto extra = served_by(ex, doc.id);
+    extra.emplace_back("ETag", domain::etag_of(doc.version));
+    ex->reply(st, domain::with_href(base, doc.json), extra);
   };
 }
 
@@ -187,9 +197,10 @@ void create_customer(const exchange_ptr& ex, std::string_view) {
   exchange::ask(
     ex,
     [ex, base](customer_doc& doc) {
-      ex->reply(status::created, domain::with_href(base, doc.json),
-                {{"Location", base + doc.id},
-                 {"ETag", domain::etag_of(doc.version)}});
+      auto extra = served_by(ex, {});
+      extra.emplace_back("Location", base + doc.id);
+      extra.emplace_back("ETag", domain::etag_of(doc.version));
+      ex->reply(status::created, domain::with_href(base, doc.json), extra);
     },
     create_atom_v, domain::canonical_text(ex->request()->body(), body),
     index_terms(ex, body), correlation_id(ex));
@@ -209,10 +220,11 @@ void retrieve_customer(const exchange_ptr& ex, std::string_view path_id) {
   auto base = ex->href_base();
   auto none_match = header(ex, "If-None-Match");
   auto on_doc = [ex, base, none_match](customer_doc& doc) {
-    auto tag = domain::etag_of(doc.version);
+    auto extra = served_by(ex, doc.id);
+    extra.emplace_back("ETag", domain::etag_of(doc.version));
     if (!none_match.empty() && domain::if_none_match(none_match, doc.version))
-      return ex->reply(status::not_modified, {}, {{"ETag", tag}});
-    ex->reply(status::ok, domain::with_href(base, doc.json), {{"ETag", tag}});
+      return ex->reply(status::not_modified, {}, extra);
+    ex->reply(status::ok, domain::with_href(base, doc.json), extra);
   };
   if (fields.empty())
     exchange::ask(ex, on_doc, retrieve_atom_v, std::move(*id));
@@ -244,9 +256,10 @@ void delete_customer(const exchange_ptr& ex, std::string_view path_id) {
   auto id = customer_id(ex, path_id);
   if (!id)
     return;
+  auto served = served_by(ex, *id);
   exchange::ask(
-    ex, [ex](bool) { ex->reply(status::no_content, {}); }, erase_atom_v,
-    std::move(*id), correlation_id(ex), header(ex, "If-Match"));
+    ex, [ex, served](bool) { ex->reply(status::no_content, {}, served); },
+    erase_atom_v, std::move(*id), correlation_id(ex), header(ex, "If-Match"));
 }
 
 } // namespace tmf::http

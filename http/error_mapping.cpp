@@ -61,6 +61,10 @@ const char* reason_phrase(status st) noexcept {
       return "Not Modified";
     case status::bad_request:
       return "Bad Request";
+    case status::unauthorized:
+      return "Unauthorized";
+    case status::forbidden:
+      return "Forbidden";
     case status::not_found:
       return "Not Found";
     case status::method_not_allowed:
@@ -75,6 +79,8 @@ const char* reason_phrase(status st) noexcept {
       return "URI Too Long";
     case status::unsupported_media_type:
       return "Unsupported Media Type";
+    case status::too_many_requests:
+      return "Too Many Requests";
     case status::request_header_fields_too_large:
       return "Request Header Fields Too Large";
     case status::internal_server_error:

@@ -41,6 +41,17 @@ public:
     return req_;
   }
 
+  /// The request id: the request's `X-Request-ID` when it is 1..128
+  /// visible ASCII characters, else one made up (16 hex digits). Echoed in
+  /// the response and logged with the request line.
+  const std::string& request_id();
+
+  /// Names the route that answers (its template, in static storage) for
+  /// the metrics; "unmatched" until set.
+  void set_route(std::string_view route) noexcept {
+    route_ = route;
+  }
+
   /// `<base URL>/customer/` for this request: the configured public URL,
   /// else `http://<Host header>`, else the bound address.
   std::string href_base() const;
@@ -48,8 +59,9 @@ public:
   /// `<base URL>/hub/` for this request (the Location of subscriptions).
   std::string hub_base() const;
 
-  /// Answers with `st` and `body` (JSON unless empty). Safe from any
-  /// thread; only the first answer of an exchange is sent.
+  /// Answers with `st` and `body` (JSON unless empty or `extra` has a
+  /// Content-Type). Safe from any thread; only the first answer of an
+  /// exchange is sent.
   void reply(status st, std::string body, const headers& extra = {});
 
   /// Answers with a TMF Error body.
@@ -89,11 +101,13 @@ private:
   void send(status st, std::string body, const headers& extra);
 
   void send_now(status st, std::string body, const headers& extra);
-  void log_line(status st) const;
+  void log_line(status st);
 
   std::shared_ptr<context> ctx_;
   restinio::request_handle_t req_;
   clock::time_point start_;
+  std::string_view route_ = "unmatched";
+  std::string request_id_;
   std::atomic<bool> answered_{false};
 };
 

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include <pthread.h>
+
 #include <caf/actor_companion.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/scoped_execution_unit.hpp>
-#include <caf/send.hpp>
 
-#include "actors/protocol.hpp"
 
 namespace tmf::http {
 
@@ -31,7 +31,7 @@ gateway::gateway(caf::actor_system& sys, caf::timespan timeout)
   auto self = caf::actor_cast<caf::actor_companion*>(companion_);
   self->on_enqueue(
     [this](caf::mailbox_element_ptr msg) { on_message(std::move(msg)); });
-  arm_sweep();
+  sweeper_ = std::thread{[this] { sweep_loop(); }};
 }
 
 gateway::~gateway() {
@@ -48,6 +48,9 @@ void gateway::stop() {
     left.swap(calls_);
     order_.clear();
   }
+  stopping_.notify_all();
+  if (sweeper_.joinable() && sweeper_.get_id() != std::this_thread::get_id())
+    sweeper_.join();
   // Once the handler is reset no reply handler runs any more (the
   // companion swaps it under its lock); then the companion terminates.
   if (auto self = caf::actor_cast<caf::actor_companion*>(companion_)) {
@@ -110,10 +113,6 @@ void gateway::on_message(caf::mailbox_element_ptr msg) {
       c->reply(msg->content());
     return; // a late reply after the timeout answered: nothing to do
   }
-  if (msg->content().match_elements<sweep_atom>()) {
-    sweep();
-    arm_sweep();
-  }
 }
 
 void gateway::sweep() {
@@ -135,13 +134,17 @@ void gateway::sweep() {
     c->fail(timeout);
 }
 
-void gateway::arm_sweep() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
+void gateway::sweep_loop() {
+  pthread_setname_np(pthread_self(), "http.sweep");
+  std::unique_lock<std::mutex> guard{mtx_};
+  while (!stopped_) {
+    stopping_.wait_for(guard, sweep_interval_);
     if (stopped_)
       return;
+    guard.unlock();
+    sweep();
+    guard.lock();
   }
-  caf::delayed_anon_send(companion_, sweep_interval_, sweep_atom_v);
 }
 
 } // namespace tmf::http

@@ -4,13 +4,19 @@
 // from. A handler sends a request message straight into the router's
 // mailbox with the gateway as sender; the reply comes back on the replying
 // actor's thread and completes the pending call there. No actor is spawned
-// per request and no CAF timer is armed per request: one periodic sweep
-// answers every call still pending after the request timeout.
+// per request and no CAF timer is armed per request: one periodic sweep,
+// on a thread of the gateway's own, answers every call still pending after
+// the request timeout. (Not on CAF's clock: a companion's handler runs on
+// the thread that enqueues, and CAF 0.17's clock thread, re-arming a timer
+// from there, waits on itself once other threads filled its 64-slot
+// buffer: every timer of the process stops.)
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -116,13 +122,16 @@ private:
 
   void on_message(caf::mailbox_element_ptr msg);
   void sweep();
-  void arm_sweep();
+  /// The sweeper thread: sweeps every sweep_interval_ until stopped.
+  void sweep_loop();
   caf::strong_actor_ptr sender() const;
 
   caf::timespan timeout_;
   caf::timespan sweep_interval_;
   caf::actor companion_;
   mutable std::mutex mtx_;
+  std::condition_variable stopping_; ///< wakes the sweeper at stop()
+  std::thread sweeper_;
   bool stopped_ = false;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<call>> calls_;

@@ -6,10 +6,12 @@
 
 #include <restinio/all.hpp>
 
+#include "http/admission.hpp"
 #include "http/customer_handlers.hpp"
 #include "http/docs_handlers.hpp"
 #include "http/exchange.hpp"
 #include "http/hub_handlers.hpp"
+#include "http/ops.hpp"
 #include "http/validate.hpp"
 
 namespace tmf::http {
@@ -109,6 +111,9 @@ void dispatch(const exchange_ptr& ex) {
     auto rest = path.substr(base.size());
     std::string_view param;
     if (const auto* entry = find_entry(rest, param)) {
+      ex->set_route(entry->path);
+      if (!admit(ex))
+        return;
       for (const auto& m : entry->methods) {
         if (m.method != header.method())
           continue;
@@ -125,6 +130,8 @@ void dispatch(const exchange_ptr& ex) {
                       {{"Allow", std::string{entry->allow}}});
     }
   }
+  if (!admit(ex))
+    return;
   ex->fail(status::not_found, "no resource at " + std::string{path});
 }
 
@@ -153,6 +160,8 @@ restinio::request_handling_status_t route(const std::shared_ptr<context>& ctx,
                                           restinio::request_handle_t req) {
   handler_scope scope;
   auto ex = std::make_shared<exchange>(ctx, std::move(req));
+  if (serve_operations(ex))
+    return restinio::request_accepted();
   if (ctx->stopping.load(std::memory_order_relaxed)) {
     ex->fail(status::service_unavailable,
              "the service is shutting down; retry", {{"Retry-After", "1"}});

@@ -7,9 +7,12 @@
 #include <restinio/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "http/context.hpp"
 #include "http/guarded_socket.hpp"
+#include "http/metrics.hpp"
 #include "http/routes.hpp"
+#include "http/tls.hpp"
 
 namespace tmf::http {
 
@@ -44,6 +47,7 @@ struct server::impl {
   std::shared_ptr<std::atomic<uint16_t>> bound_port;
   restinio::running_server_handle_t<single_traits> single;
   restinio::running_server_handle_t<multi_traits> multi;
+  std::unique_ptr<tls_listener> tls; ///< on `io`; closed before it
   bool stopped = false;
 
   /// RESTinio's own limits: requests over them are refused while parsing.
@@ -113,6 +117,19 @@ server::server(caf::actor_system& sys, router_actor router,
   guarded_socket::install(std::move(limits));
   if (!s.public_url.empty())
     st.ctx->fixed_href_base = s.public_url + s.base_path + "/customer/";
+  if (s.metrics) {
+    st.ctx->metrics = std::make_shared<http_metrics>(s.metrics->registry());
+    std::weak_ptr<context> weak = st.ctx;
+    s.metrics->on_collect([weak] {
+      if (auto c = weak.lock())
+        c->metrics->set_in_flight(c->in_flight.load());
+    });
+  }
+  if (s.tls) // opens before the I/O threads start
+    st.tls = std::make_unique<tls_listener>(
+      st.ctx, st.io,
+      tls_settings{s.address, s.tls_port, s.tls_cert_file, s.tls_key_file,
+                   s.tls13_only});
   try {
     if (s.io_threads == 1)
       st.single = st.launch<single_traits>();
@@ -139,10 +156,30 @@ std::string server::url() const {
          + s.base_path;
 }
 
+std::string server::tls_url() const {
+  const auto& s = impl_->ctx->cfg;
+  if (!impl_->tls)
+    return {};
+  return "https://" + bracketed(s.address) + ":"
+         + std::to_string(impl_->tls->port()) + s.base_path;
+}
+
+bool server::reload_tls(std::string& error) {
+  if (!impl_->tls) {
+    error = "TLS is off";
+    return false;
+  }
+  return impl_->tls->reload(error);
+}
+
 std::string server::href_base() const {
   const auto& c = *impl_->ctx;
   return c.fixed_href_base.empty() ? c.fallback_href_base
                                    : c.fixed_href_base;
+}
+
+void server::mark_unready() {
+  impl_->ctx->unready = true;
 }
 
 void server::stop(std::chrono::nanoseconds drain) {
@@ -150,6 +187,7 @@ void server::stop(std::chrono::nanoseconds drain) {
   if (st.stopped)
     return;
   st.stopped = true;
+  st.ctx->unready = true;
   st.ctx->stopping = true;
   auto deadline = clock::now() + drain;
   while (st.ctx->in_flight.load() > 0 && clock::now() < deadline)
@@ -159,6 +197,9 @@ void server::stop(std::chrono::nanoseconds drain) {
                  + " request(s) still in flight at shutdown");
   // Whatever is still waiting for the actors is answered 503 now.
   st.ctx->gw.stop();
+  st.ctx->probe_gw.stop();
+  if (st.tls)
+    st.tls->stop();
   if (st.single) {
     st.single->stop();
     st.single->wait();

@@ -37,11 +37,12 @@ namespace {
 
 // -- constants ----------------------------------------------------------------
 
-constexpr size_t table_count = 8;
+constexpr size_t table_count = 9;
 
 constexpr std::array<const char*, table_count> table_names = {
-  "customers", "meta", "index", "outbox", "hubs", "cursors", "parked",
-  "index_counts",
+  "customers", "meta",    "index",        "outbox",
+  "hubs",      "cursors", "parked",       "index_counts",
+  "hub_deleted",
 };
 
 /// Tables from `outbox` on came with the event hub: a folder written by an
@@ -601,6 +602,13 @@ struct batch {
     return {status::ok, 0};
   }
 
+  write_result restore(const write_op& op, MDB_val& key) const {
+    if (!is_versioned(op.tbl) || op.expected_version == 0)
+      return {status::failed, 0};
+    store(op.tbl, key, op.value, op.expected_version, 0);
+    return {status::ok, op.expected_version};
+  }
+
   write_result discard(const write_op& op, MDB_val& key) const {
     erase(op.tbl, key);
     return {status::ok, 0};
@@ -731,6 +739,8 @@ struct batch {
         return insert(op, key);
       case write_op::put:
         return put(op, key);
+      case write_op::restore:
+        return restore(op, key);
       case write_op::discard:
         return discard(op, key);
       case write_op::erase_below:
@@ -880,7 +890,7 @@ read_txn environment::read() {
   return result;
 }
 
-environment::usage_info environment::usage() {
+environment::usage_info environment::usage(bool count_free) {
   usage_info result;
   MDB_envinfo info;
   MDB_stat st;
@@ -890,7 +900,43 @@ environment::usage_info environment::usage() {
   result.used_bytes = (static_cast<uint64_t>(info.me_last_pgno) + 1)
                       * st.ms_psize;
   result.map_size = info.me_mapsize;
+  result.page_size = st.ms_psize;
+  if (!count_free)
+    return result;
+  // The free list (DBI 0) maps a transaction id to the pages it freed:
+  // each value is an ID list whose first element is its length (as
+  // mdb_stat -f counts them).
+  txn_guard txn;
+  if (mdb_txn_begin(impl_->env, nullptr, MDB_RDONLY, &txn.txn) != 0)
+    return result;
+  MDB_cursor* cursor = nullptr;
+  if (mdb_cursor_open(txn.txn, 0, &cursor) != 0)
+    return result;
+  MDB_val key;
+  MDB_val data;
+  while (mdb_cursor_get(cursor, &key, &data, MDB_NEXT) == 0)
+    if (data.mv_size >= sizeof(size_t))
+      result.free_pages += *static_cast<const size_t*>(data.mv_data);
+  mdb_cursor_close(cursor);
   return result;
+}
+
+status environment::probe_write(std::string& error) {
+  error.clear();
+  if (impl_->opts.read_only) {
+    error = "the store is open read-only";
+    return status::failed;
+  }
+  try {
+    txn_guard txn;
+    impl_->lmdb.check("mdb_txn_begin",
+                      mdb_txn_begin(impl_->env, nullptr, 0, &txn.txn));
+    check_data_file(*impl_);
+    return status::ok;
+  } catch (store_error& err) {
+    error = std::move(err.text);
+    return err.st == status::ok ? status::failed : err.st;
+  }
 }
 
 // -- read_txn -----------------------------------------------------------------

@@ -70,6 +70,7 @@ enum class table : uint8_t {
   parked,  ///< key: subscription id \0 seq_key(position); value: event.
   index_counts, ///< key: a prefix of customer_index keys; value: 8-byte
                 ///< big-endian number of index entries under it.
+  hub_deleted, ///< key: id of a deleted subscription; value: when (ms).
 };
 
 /// A stored value together with its version (1 for a fresh insert, +1 per
@@ -130,12 +131,16 @@ struct write_op {
     /// Removes the entry `key` if it exists and then takes one from the
     /// count under `value` (the count is removed at zero).
     index_discard,
+    /// Stored with version `expected_version` (> 0) whether or not the key
+    /// exists: a row moving from another node keeps its version.
+    restore,
   };
   kind_t kind = insert;
   table tbl = table::customers;
   std::string key;
   std::string value;             ///< Bytes to store (insert/replace).
-  uint64_t expected_version = 0; ///< replace/erase: 0 = do not check.
+  uint64_t expected_version = 0; ///< replace/erase: 0 = do not check;
+                                 ///< restore: the version to store.
   /// A dependent op (an index entry of a customer row) is applied only when
   /// the nearest preceding op that is not dependent succeeded; otherwise it
   /// is skipped and reports that op's status.
@@ -207,12 +212,22 @@ public:
   /// is invalid and every read of it fails.
   read_txn read();
 
-  /// Bytes used by the data file and the configured map size.
+  /// Bytes used by the data file and the configured map size; with
+  /// `count_free`, also the pages on LMDB's free list (reusable without
+  /// growing the file; reading them walks the free list in a snapshot).
   struct usage_info {
     uint64_t used_bytes = 0;
     uint64_t map_size = 0;
+    uint64_t page_size = 0;
+    uint64_t free_pages = 0;
   };
-  usage_info usage();
+  usage_info usage(bool count_free = false);
+
+  /// Checks that a write could commit now: the store is not read-only, a
+  /// write transaction begins (and is aborted at once) and the data file is
+  /// still the one open. Returns `ok`, else the status of the failure with
+  /// `error` naming it. Call it from the thread that calls `apply`.
+  status probe_write(std::string& error);
 
   /// Implementation detail: the env and table handles.
   struct impl;

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing tmf629d needs on Debian 12:
-# the -dev packages (apt-get) and Node.js/npm for the conformance kit's
-# newman (run-ctk.sh installs newman itself from npm). Installs only what is
-# missing; as root, or through sudo.
+# the -dev packages (apt-get), clang with its sanitizer and libFuzzer
+# runtimes and llvm-symbolizer (the sanitizer build of scripts/test.sh),
+# the openssl CLI (the cluster test makes throw-away certificates with it),
+# and Node.js/npm for the conformance kit's newman (run-ctk.sh installs
+# newman itself from npm). Installs only what is missing; as root, or
+# through sudo.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libcaf-dev librestinio-dev libasio-dev libfmt-dev libhttp-parser-dev
-  liblmdb-dev nlohmann-json3-dev catch2 libbenchmark-dev
-  wrk gnuplot-nox curl procps
+  liblmdb-dev nlohmann-json3-dev libre2-dev catch2 libbenchmark-dev
+  clang libclang-rt-14-dev llvm python3
+  prometheus-cpp-dev libjwt-dev libssl-dev lmdb-utils dpkg-dev file
+  wrk gnuplot-nox curl procps openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 -- wrk scenario script for a TMF629 Customer Management v4 API.
 -- Usage: wrk -t1 -cN -dD -s tmf629.lua http://HOST:PORT/tmf-api/customerManagement/v4 \
 --          -- scenario=NAME ids=FILE names=FILE out=FILE offset=N count=N seed=N
+--          [apikey=KEY]   (sent as X-API-Key on every request)
 -- Scenarios:
 --   get          GET /customer/{random existing id}
 --   get-fields   GET /customer/{id}?fields=name,status,contactMedium
@@ -75,6 +76,11 @@ function init(args)
   seed = tonumber(cfg.seed or "0") or 0
   if seed == 0 then seed = os.time() % 100000 end
   math.randomseed(seed * 7919 + (thread_index or 0))
+  if cfg.apikey then
+    wrk.headers["X-API-Key"] = cfg.apikey
+    json_hdr["X-API-Key"] = cfg.apikey
+    patch_hdr["X-API-Key"] = cfg.apikey
+  end
   ids = read_lines(cfg.ids)
   names = read_lines(cfg.names)
   if #names == 0 then names = { "Load Customer 0000" } end

@@ -26,3 +26,11 @@ def load_results():
     --pairs 1 --load 500 --scenarios get,create,delete,mixed --skip-micro`
     on a busy 2-core VM (bench.py before the split into tmfbench)."""
     return json.loads(read_data("results.json"))
+
+
+def load_hub_results():
+    """results.json of `bench/run.sh --no-build --scenarios
+    create,create-hub1,events-1,events-10 --connections 16,64 --duration 3s
+    --pairs 1` on a 2-core VM busy with compilers (other load about 1.8
+    cores): creates were disk-bound (commit p50 8 ms)."""
+    return json.loads(read_data("results_hub.json"))

@@ -33,6 +33,15 @@ class ParseArgsTest(unittest.TestCase):
         self.assertEqual(a.connections, [1, 16, 64, 256])
         self.assertEqual(a.openloop, [0.5, 0.8])
         self.assertEqual((a.duration, a.pairs, a.load), (3.0, 2, 10000))
+        self.assertEqual(a.hub_drain_timeout, 60.0)
+
+    def test_hub_scenarios_only_when_named_and_after_create(self):
+        self.assertNotIn("create-hub1", parse().scenarios)
+        self.assertEqual(parse("--scenarios",
+                               "events-10,mixed,create-hub1,events-1,create,"
+                               "delete").scenarios,
+                         ["create", "create-hub1", "events-1", "events-10",
+                          "delete", "mixed"])
 
     def test_scenarios_run_in_table_order(self):
         self.assertEqual(parse("--scenarios", "mixed, get,create").scenarios,
@@ -70,6 +79,31 @@ class ParseArgsTest(unittest.TestCase):
                 self.assertRaises(SystemExit):
             cli.parse_args(["--bin-dir", "b"])
         self.assertIn("wrk not found", err.getvalue())
+
+
+class ScenarioTableTest(unittest.TestCase):
+    def test_every_scenario_has_a_ceiling_kind(self):
+        from tmfbench import scenarios
+        self.assertEqual(set(scenarios.CEILING), set(scenarios.ALL_SCENARIOS))
+        self.assertEqual(set(scenarios.HUB_SUBSCRIPTIONS),
+                         set(scenarios.HUB_SCENARIOS))
+
+    def test_hub_scenarios_drive_the_create_script(self):
+        from tmfbench import scenarios
+        for s in scenarios.HUB_SCENARIOS:
+            self.assertEqual(scenarios.script_scenario(s), "create")
+        self.assertEqual(scenarios.script_scenario("get"), "get")
+
+    def test_the_script_knows_every_scenario_it_is_given(self):
+        # tmf629.lua answers an unknown scenario with idle GETs: every
+        # scenario the driver runs must be one of its branches
+        from tmfbench import scenarios
+        from tmfbench.common import SCRIPT
+        with open(SCRIPT) as f:
+            lua = f.read()
+        for s in scenarios.ALL_SCENARIOS:
+            self.assertIn('scenario == "%s"' % scenarios.script_scenario(s),
+                          lua, s)
 
 
 class DurationTest(unittest.TestCase):

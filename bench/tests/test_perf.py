@@ -12,6 +12,15 @@ class ParseTopTest(unittest.TestCase):
         self.assertEqual(parse_top(read_data("perf_comm.txt"), 6),
                          [(75.0, "tmf629d"), (25.0, "caf.multiplexer")])
 
+    def test_threads_by_id_keep_same_named_threads_apart(self):
+        # `--sort pid` of a create slice with one hub subscription: the CAF
+        # worker and the notifier's libcurl thread are both caf.multiplexer
+        self.assertEqual(parse_top(read_data("perf_pid.txt"), 8),
+                         [(28.17, "4038:caf.multiplexer"),
+                          (25.61, "4047:caf.multiplexer"),
+                          (24.66, "4041:caf.actor"), (21.5, "4045:tmf629d"),
+                          (0.06, "4039:caf.clock")])
+
     def test_first_n_libraries(self):
         got = parse_top(read_data("perf_dso.txt"), 3)
         self.assertEqual(got, [(64.44, "[kernel.kallsyms]"), (12.78, "tmf629d"),

@@ -1,5 +1,7 @@
 """procfs.py on /proc files recorded from a running tmf629d (pid 9003,
-nine threads) and from a process named `tmf) odd (name` (pid 10247)."""
+nine threads), from a tmf629d with the event hub after a create slice with
+one subscription (pid 29423: task/*/stat and the idle task/*/syscall of
+its ten threads) and from a process named `tmf) odd (name` (pid 10247)."""
 
 import unittest
 
@@ -65,6 +67,53 @@ class MachineTest(unittest.TestCase):
         s = procfs.snapshot(None, ROOT)
         self.assertEqual((s.cpu_s, s.rss_kb, s.ctx_switches), (None,) * 3)
         self.assertAlmostEqual(s.busy_s, procfs.machine_busy_s(ROOT))
+
+
+class ThreadTest(unittest.TestCase):
+    def test_cpu_per_thread(self):
+        got = procfs.thread_cpu(29423, ROOT)
+        self.assertEqual(len(got), 10)
+        self.assertEqual(got[29433][0], "caf.multiplexer")
+        self.assertAlmostEqual(got[29433][1], (39 + 26) / procfs.CLK_TCK)
+        self.assertAlmostEqual(got[29432][1], (95 + 54) / procfs.CLK_TCK)
+        self.assertAlmostEqual(got[29428][1], (27 + 104) / procfs.CLK_TCK)
+        self.assertEqual(procfs.thread_cpu(1, ROOT), {})
+
+    def test_roles_from_names_and_idle_system_calls(self):
+        roles = procfs.thread_roles(29423, ROOT)
+        self.assertEqual(roles[29423], "main thread")
+        self.assertEqual(roles[29425], "CAF worker")          # futex
+        self.assertEqual(roles[29433], "notifier HTTP client (libcurl)")  # poll
+        self.assertEqual(roles[29432], "RESTinio I/O")        # epoll_wait
+        self.assertEqual(roles[29426], "CAF clock")
+        self.assertEqual(roles[29428],
+                         "detached actor (store writer, readers, loader)")
+
+    def test_roles_of_a_cluster_node(self):
+        # n1 of `scripts/cluster.sh up 2`, idle: the middleman's I/O thread
+        # shares the worker's name and waits in epoll_wait
+        roles = procfs.thread_roles(25999, ROOT)
+        self.assertEqual(len(roles), 13)
+        self.assertEqual(roles[26017], "CAF worker")                 # futex
+        self.assertEqual(roles[26020], "CAF middleman I/O (cluster links)")
+        self.assertEqual(roles[26041], "notifier HTTP client (libcurl)")
+        self.assertEqual(roles[26040], "RESTinio I/O")
+        self.assertEqual(roles[26038], "HTTP gateway sweep")
+        self.assertEqual(roles[26018], "CAF clock")
+
+    def test_shared_name_without_syscall_file_is_the_worker(self):
+        # pid 9003 was recorded without task/*/syscall
+        self.assertEqual(procfs.thread_role(9003, 9005, "caf.multiplexer", ROOT),
+                         "CAF worker")
+
+    def test_delta_busiest_first_new_threads_from_zero(self):
+        before = {1: ("a", 1.0), 2: ("b", 2.0), 3: ("gone", 5.0)}
+        after = {1: ("a", 1.5), 2: ("b", 4.0), 4: ("new", 0.25)}
+        got = procfs.thread_cpu_delta(before, after, {2: "writer"})
+        self.assertEqual(got, [
+            {"tid": 2, "name": "b", "role": "writer", "cpu_s": 2.0},
+            {"tid": 1, "name": "a", "role": "a", "cpu_s": 0.5},
+            {"tid": 4, "name": "new", "role": "new", "cpu_s": 0.25}])
 
 
 if __name__ == "__main__":

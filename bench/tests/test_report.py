@@ -8,7 +8,7 @@ import unittest
 from tmfbench.perf import parse_top
 from tmfbench.report import render_report, write_report
 
-from . import load_results, read_data
+from . import load_hub_results, load_results, read_data
 
 
 def render(res, errors=0, ceil_errors=0, chart="/r/chart.png"):
@@ -147,6 +147,62 @@ class OptionalSectionsTest(unittest.TestCase):
                       "after 75 s idle 50.0 MiB.", lines)
         self.assertEqual(lines[-1],
                          "Note: openloop not built; open-loop probe skipped")
+
+
+class HubReportTest(unittest.TestCase):
+    """The event hub section of a recorded hub run."""
+
+    def setUp(self):
+        self.res = load_hub_results()
+        self.lines = render(self.res).splitlines()
+
+    def test_write_path_table(self):
+        self.assertIn("| 64 | 1481 | 978 | 0.66 | 38870 / 43507 | "
+                      "107.8 / 194.0 | 0.56 |", self.lines)
+        self.assertIn("| 16 | 466 | 470 | 1.01 | 19898 / 21335 | "
+                      "153.1 / 274.2 | 0.56 |", self.lines)
+
+    def test_events_table(self):
+        self.assertIn("| events-10 | 10 | 64 | 867 | 27400 / 27400 | 3705 | "
+                      "4.32 | 2467.0 | 4055.0 | 4546.3 | 4650.7 | 20.4 |",
+                      self.lines)
+        self.assertIn("| create-hub1 | 1 | 64 | 978 | 3041 / 3041 | 1180 | "
+                      "0.03 | 48.7 | 85.1 | 499.8 | 511.5 | 26.3 |", self.lines)
+
+    def test_threads_table_names_the_writer_and_the_curl_thread(self):
+        self.assertIn("| caf.multiplexer (9222) | notifier HTTP client "
+                      "(libcurl) | 0.0 | 49.3 | +49.3 |", self.lines)
+        self.assertIn("| caf.actor (9216) | store writer (busiest detached "
+                      "actor) | 41.0 | 46.0 | +5.1 |", self.lines)
+        self.assertIn("| all threads | | 107.8 | 194.0 | +86.2 |", self.lines)
+
+    def test_summary_and_result_rows(self):
+        self.assertIn("| create-hub1 | 64 | 978 | 0.66 | no subscription: "
+                      "1481 creates/s | 499.95 | 0 |", self.lines)
+        self.assertIn("| events-10 | 64 | 867 | - | events: 3705/s to 10 "
+                      "subscription(s) | 428.67 | 0 |", self.lines)
+        self.assertIn("| create-hub1 | 64 | 978 | 1481 (no sub) | 0.66 | "
+                      "52.32 | 233.69 | 499.95 | 500.12 | 0 | 0 | 194.8 | 0.5 | "
+                      "1.75 |", self.lines)
+        self.assertIn("| events-1 | 64 | 1306 | - | - | 43.37 | 58.45 | 167.21 "
+                      "| 167.53 | 0 | 0 | 192.1 | 0.4 | 1.69 |", self.lines)
+
+    def test_method_names_the_sink_and_its_cpu(self):
+        text = "\n".join(self.lines)
+        self.assertIn("(query `eventType=CustomerCreateEvent`)", text)
+        self.assertIn("pinned with wrk (cpu 1)", text)
+
+    def test_missing_events_in_bold(self):
+        res = copy.deepcopy(self.res)
+        row = [r for r in res["rows"] if r["scenario"] == "events-1"][0]
+        row["hub"]["events"] = 1200
+        row["hub"]["complete"] = False
+        self.assertIn("| events-1 | 1 | 16 | 401 | **1200 / 1232** | 406 | "
+                      "0.02 | 29.2 | 51.9 | 217.7 | 217.8 | 24.4 |",
+                      render(res).splitlines())
+
+    def test_no_hub_section_without_hub_scenarios(self):
+        self.assertNotIn("## Event hub", render(load_results()))
 
 
 if __name__ == "__main__":

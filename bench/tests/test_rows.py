@@ -4,7 +4,7 @@ import unittest
 
 from tmfbench.rows import build_rows
 
-from . import load_results
+from . import load_hub_results, load_results
 
 
 def made_slice(target, rps, p99=1000, non2xx=0, socket_errors=0, stalled=0,
@@ -90,6 +90,78 @@ class MadeUpSlicesTest(unittest.TestCase):
         rows = build_rows(slices, [], ["get", "mixed"], [16, 64])
         self.assertEqual([(r["scenario"], r["connections"]) for r in rows],
                          [("get", 64)])
+
+
+class RecordedHubRunTest(unittest.TestCase):
+    def setUp(self):
+        self.res = load_hub_results()
+        o = self.res["options"]
+        self.rows = build_rows(self.res["slices"], self.res["lmdb_ceiling"],
+                               o["scenarios"], o["connections"])
+        self.by = {(r["scenario"], r["connections"]): r for r in self.rows}
+
+    def test_same_rows_as_the_recorded_run(self):
+        self.assertEqual(self.rows, self.res["rows"])
+
+    def test_create_hub1_against_its_baseline(self):
+        r = self.by[("create-hub1", 64)]
+        self.assertEqual(r["ceiling_kind"], "baseline")
+        self.assertAlmostEqual(r["rps"], 978.419554981789)
+        self.assertAlmostEqual(r["ceiling_rps"], 1480.7633524508205)
+        self.assertAlmostEqual(r["ratio"], 978.419554981789 / 1480.7633524508205)
+        self.assertEqual((r["baseline_store_rows"], r["store_rows"]),
+                         ([38870], [43507]))
+        self.assertEqual((r["baseline_created"], r["created"]), (4637, 3041))
+        self.assertAlmostEqual(r["cpu_ratio"], 107.82833728703903 / 194.01512660309112)
+        self.assertEqual(r["hub"]["events"], 3041)
+        self.assertEqual(r["events_missing"], 0)
+
+    def test_events_rows_have_no_ceiling(self):
+        r = self.by[("events-10", 64)]
+        self.assertEqual((r["ceiling_kind"], r["ceiling_rps"], r["ratio"]),
+                         ("events", None, None))
+        self.assertEqual((r["hub"]["subscriptions"], r["hub"]["events"]),
+                         (10, 27400))
+        self.assertAlmostEqual(r["hub"]["events_per_s"], 3705.0213186188107)
+
+    def test_plain_create_keeps_its_lmdb_ceiling(self):
+        self.assertEqual(self.by[("create", 64)]["ceiling_kind"], "lmdb")
+
+
+def hub_slice(target, rps, events=100, expected=100, **kw):
+    s = made_slice(target, rps, scenario="create-hub1", **kw)
+    s.update(store_rows=1000, created=int(rps), cpu_us_per_create=50.0,
+             threads=[])
+    if target == "service":
+        s["hub"] = {"events": events, "expected": expected}
+    return s
+
+
+class MadeUpHubSlicesTest(unittest.TestCase):
+    def test_baseline_errors_count_as_the_service_s(self):
+        slices = [hub_slice("baseline", 1000, non2xx=2, stalled=1),
+                  hub_slice("service", 800, socket_errors=1,
+                            pair_ratios=[0.8])]
+        (row,) = build_rows(slices, [], ["create-hub1"], [64])
+        self.assertEqual((row["non2xx"], row["socket_errors"]), (2, 2))
+        self.assertEqual(row["statuses"], [{"404": 2}])
+        self.assertEqual(row["ratio"], 0.8)
+
+    def test_missing_events_summed_over_slices(self):
+        slices = [hub_slice("baseline", 1000),
+                  hub_slice("service", 800, events=90, pair_ratios=[0.8, 0.7]),
+                  hub_slice("service", 700, events=100, expected=103,
+                            pair_ratios=[0.8, 0.7])]
+        (row,) = build_rows(slices, [], ["create-hub1"], [64])
+        self.assertEqual(row["events_missing"], 13)
+        self.assertEqual((row["ratio_min"], row["ratio_max"]), (0.7, 0.8))
+
+    def test_no_cpu_ratio_without_cpu_figures(self):
+        base = hub_slice("baseline", 1000)
+        base["cpu_us_per_create"] = None
+        (row,) = build_rows([base, hub_slice("service", 800, pair_ratios=[0.8])],
+                            [], ["create-hub1"], [64])
+        self.assertIsNone(row["cpu_ratio"])
 
 
 if __name__ == "__main__":

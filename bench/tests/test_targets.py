@@ -5,7 +5,7 @@ import unittest
 from tmfbench import targets
 from tmfbench.scenarios import CEILING
 
-from . import load_results
+from . import load_hub_results, load_results
 
 
 def made_row(scenario, conns, rps, ratio, p99_us=1000, non2xx=0,
@@ -28,6 +28,9 @@ GET = "get: >= 0.5 x HTTP ceiling, p99 < 2 ms at c=64"
 CREATE = "create: >= 0.5 x raw LMDB batched at c=64"
 CREATE_B1 = "create: >= 5 x one commit per write"
 MIXED = "mixed: >= 0.4 x HTTP ceiling (c=64), no errors"
+HUB1 = ("create-hub1: creates/s with one matching hub subscription >= 0.8 x "
+        "without (c=64, same run, same store size)")
+DELIVERY = "hub: every committed create's event reaches every subscription"
 
 
 class TableTest(unittest.TestCase):
@@ -45,6 +48,71 @@ class RecordedRunTest(unittest.TestCase):
         got = targets.evaluate(res["rows"], res["openloop"], o["scenarios"],
                                o["connections"], rss=res["rss_kb"])
         self.assertEqual(got, res["targets"])
+
+
+class RecordedHubRunTest(unittest.TestCase):
+    def test_same_verdicts_as_the_recorded_run(self):
+        res = load_hub_results()
+        o = res["options"]
+        got = targets.evaluate(res["rows"], res["openloop"], o["scenarios"],
+                               o["connections"], rss=res["rss_kb"])
+        self.assertEqual(got, res["targets"])
+
+    def test_hub_verdicts(self):
+        res = load_hub_results()
+        got = {t["target"]: t for t in targets.evaluate(
+            res["rows"], [], res["options"]["scenarios"], [16, 64])}
+        self.assertEqual(got[HUB1]["measured"],
+                         "c=64: 978/s with, 1481/s without: 0.66 x "
+                         "(by CPU per create: 0.56 x)")
+        self.assertFalse(got[HUB1]["met"])
+        self.assertEqual(got[DELIVERY],
+                         {"target": DELIVERY, "met": True,
+                          "measured": "all delivered (6 slices)"})
+        ev10 = got["events-10: event throughput and delay (10 subscriptions)"]
+        self.assertIsNone(ev10["met"])
+        self.assertEqual(ev10["measured"],
+                         "c=64: 3705 events/s (867 creates/s), delay from "
+                         "eventTime p50 2467.0 ms, p99 4546.3 ms")
+
+
+def hub_row(ratio, scenario="create-hub1", conns=64, missing=0, subs=1):
+    return made_row(scenario, conns, 8000 * ratio if ratio else 900, ratio,
+                    cpu_ratio=0.5, events_missing=missing,
+                    hub={"subscriptions": subs, "events_per_s": 900.4,
+                         "delay_ms": {"p50": 10.04, "p99": 20.06}})
+
+
+class HubTest(unittest.TestCase):
+    def verdicts(self, rows):
+        got = targets.evaluate(rows, [], ["create-hub1", "events-1"], [64])
+        return {t["target"]: t for t in got}
+
+    def test_met_at_0_8(self):
+        t = self.verdicts([hub_row(0.8)])[HUB1]
+        self.assertTrue(t["met"])
+        self.assertEqual(t["measured"], "c=64: 6400/s with, 8000/s without: "
+                         "0.80 x (by CPU per create: 0.50 x)")
+
+    def test_missed_below_0_8(self):
+        self.assertFalse(self.verdicts([hub_row(0.79)])[HUB1]["met"])
+
+    def test_missing_events_miss_delivery(self):
+        t = self.verdicts([hub_row(0.9, missing=3),
+                           hub_row(None, "events-1", 16)])[DELIVERY]
+        self.assertFalse(t["met"])
+        self.assertEqual(t["measured"], "create-hub1 c=64: 3 missing")
+
+    def test_events_info(self):
+        t = self.verdicts([hub_row(None, "events-1", 16)])[
+            "events-1: event throughput and delay (1 subscription)"]
+        self.assertEqual(t["measured"], "c=16: 900 events/s (900 creates/s), "
+                         "delay from eventTime p50 10.0 ms, p99 20.1 ms")
+
+    def test_no_hub_verdicts_without_hub_rows(self):
+        got = self.verdicts([made_row("get", 64, 50000, 0.5)])
+        self.assertNotIn(DELIVERY, got)
+        self.assertNotIn(HUB1, got)
 
 
 class GetTest(unittest.TestCase):

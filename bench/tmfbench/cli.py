@@ -12,7 +12,7 @@ import urllib.parse
 
 from .common import log
 from .runner import Bench
-from .scenarios import ALL_SCENARIOS
+from .scenarios import ALL_SCENARIOS, DEFAULT_SCENARIOS, HUB_SCENARIOS
 
 DESCRIPTION = "Load-benchmark driver for a TMF629 Customer Management v4 server."
 
@@ -45,7 +45,8 @@ def is_loopback(host):
 def build_parser():
     p = argparse.ArgumentParser(description=DESCRIPTION)
     p.add_argument("--bin-dir", required=True,
-                   help="folder with ceiling_http, ceiling_lmdb, [micro_bench, tmf629d]")
+                   help="folder with ceiling_http, ceiling_lmdb, [event_sink, "
+                   "openloop, micro_bench, tmf629d]")
     p.add_argument("--service-bin", help="service binary (default BIN_DIR/tmf629d)")
     p.add_argument("--map-size", default="8GiB", help="service LMDB map size")
     p.add_argument("--config-file", help="service config (default config/tmf629d.ini if present)")
@@ -56,7 +57,12 @@ def build_parser():
     p.add_argument("--target-pid", type=int, help="pid of --target (for RSS/CPU)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --target")
-    p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    p.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS),
+                   help="comma list, run in the order %s; the event hub's "
+                   "scenarios (%s) only run when named, e.g. --scenarios "
+                   "create,%s" % (",".join(ALL_SCENARIOS),
+                                  ",".join(HUB_SCENARIOS),
+                                  ",".join(HUB_SCENARIOS)))
     p.add_argument("--connections", default="1,16,64,256")
     p.add_argument("--duration", type=parse_duration, default=3.0,
                    help="per slice, whole seconds (wrk), e.g. 3s")
@@ -86,6 +92,10 @@ def build_parser():
     p.add_argument("--lmdb-seconds", type=float, default=1.5,
                    help="seconds per LMDB ceiling batch size (run before each "
                    "create/patch/delete slice)")
+    p.add_argument("--hub-drain-timeout", type=float, default=60.0,
+                   help="after a hub slice wait at most this long for the "
+                   "event sink to receive every event of it (also stops when "
+                   "its count does not move for 10 s)")
     p.add_argument("--out", help="result folder (default bench/results/<UTC stamp>)")
     p.add_argument("--tmp-dir", help="parent of the temporary data folder")
     p.add_argument("--keep-tmp", action="store_true")
@@ -97,6 +107,12 @@ def build_parser():
                    help="after `get`: constant-rate GET probes at these fractions "
                    "of the closed-loop get throughput (empty: off)")
     p.add_argument("--micro-min-time", default="0.2")
+    p.add_argument("--cluster", type=int, default=0, metavar="N",
+                   help="cluster mode instead of the single-node scenarios: "
+                   "N nodes started by scripts/cluster.sh, GET and create "
+                   "sent to one node vs spread over all, and a forwarded GET "
+                   "vs a local one (CPU of all nodes per request, p99), as "
+                   "ratios in ABBA pairs; --service-arg goes to every node")
     p.add_argument("--allow-errors", action="store_true",
                    help="exit 0 even when requests failed")
     return p
@@ -130,6 +146,11 @@ def parse_args(argv=None):
         if not is_loopback(u.hostname) and not a.allow_remote:
             p.error("--target %s is not a loopback address; pass --allow-remote "
                     "to load a remote server" % u.hostname)
+    if a.cluster:
+        if a.cluster < 2:
+            p.error("--cluster takes the number of nodes, at least 2")
+        if a.target:
+            p.error("--cluster starts its own nodes: it does not take --target")
     if not shutil.which("wrk"):
         p.error("wrk not found (apt-get install wrk)")
     return a

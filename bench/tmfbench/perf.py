@@ -1,5 +1,5 @@
 """`perf record -g` on the server during one slice, and the hottest
-threads, libraries and symbols from `perf report`."""
+threads (as `tid:name`), libraries and symbols from `perf report`."""
 
 import os
 import re
@@ -63,7 +63,9 @@ def finish(perf, notes):
         return {"scenario": perf["scenario"],
                 "connections": perf["connections"],
                 "data": os.path.basename(perf["data"]),
-                "threads": _top(perf["data"], "comm", 6),
+                # by thread id: threads that share a name (the CAF worker
+                # and the notifier's libcurl thread) stay apart
+                "threads": _top(perf["data"], "pid", 8),
                 "dsos": _top(perf["data"], "dso", 6),
                 "symbols": _top(perf["data"], "sym", 15)}
     except (OSError, subprocess.TimeoutExpired) as e:

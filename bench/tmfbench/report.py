@@ -48,6 +48,7 @@ def render_report(result, rows, targets, errors, ceil_errors, chart):
              + ["**Method.** " + result["method"] + "\n"]
              + _results(rows)
              + _openloop(result.get("openloop") or [])
+             + _hub(rows, result.get("event_sink"))
              + _ceilings(result)
              + _targets(targets)
              + _memory(result["rss_kb"])
@@ -104,6 +105,11 @@ def _summary(result, rows):
         r = min(cand, key=lambda r: abs(r["connections"] - 64))
         if r["ceiling_kind"] == "http" and r["ceiling_rps"]:
             ceiling = "HTTP %.0f/s" % r["ceiling_rps"]
+        elif r["ceiling_kind"] == "baseline" and r["ceiling_rps"]:
+            ceiling = "no subscription: %.0f creates/s" % r["ceiling_rps"]
+        elif r["ceiling_kind"] == "events" and r.get("hub"):
+            ceiling = "events: %s/s to %d subscription(s)" % (
+                _num(r["hub"]["events_per_s"]), r["hub"]["subscriptions"])
         elif r["ceiling_rps"]:
             ceiling = "LMDB batch %d: %.0f/s" % (r["connections"], r["ceiling_rps"])
         else:
@@ -117,7 +123,19 @@ def _summary(result, rows):
     return w
 
 
+def _num(v, fmt="%.0f"):
+    return fmt % v if v is not None else "-"
+
+
 def _ceiling_and_ratio(r):
+    if r["ceiling_kind"] == "events":
+        return "-", "-"
+    if r["ceiling_kind"] == "baseline":
+        ceil = "%.0f (no sub)" % r["ceiling_rps"] if r["ceiling_rps"] else "-"
+        ratio = "%.2f" % r["ratio"] if r["ratio"] is not None else "-"
+        if r.get("ratio_min") is not None and r["ratio_min"] != r["ratio_max"]:
+            ratio += " (%.2f–%.2f)" % (r["ratio_min"], r["ratio_max"])
+        return ceil, ratio
     if r["ceiling_kind"] == "http":
         ceil = "%.0f (HTTP)" % r["ceiling_rps"] if r["ceiling_rps"] else "-"
         ratio = "%.2f" % r["ratio"] if r["ratio"] is not None else "-"
@@ -185,6 +203,125 @@ def _openloop(ol):
                      li["p999"] / 1000, li["max"] / 1000, ls["p99"] / 1000,
                      _bold_if(d["non2xx"] + d["socket_errors"] + d["unfinished"]),
                      d["max_backlog"]))
+    return w
+
+
+HUB_METHOD = (
+    "Each hub slice is a plain `create` slice (same script) while the "
+    "service holds N subscriptions (query `{query}`) whose callbacks are "
+    "paths of `bench/event_sink`, a RESTinio receiver with one I/O thread "
+    "pinned with wrk (cpu {cpus}): it stands for other systems, so its CPU "
+    "is not charged to the service's core. The subscriptions are made right "
+    "before the slice and deleted after it. After the slice the driver waits "
+    "(at most --hub-drain-timeout) until the sink counted every event: "
+    "created x N, created = the service's X-Total-Count after minus before. "
+    "events/s = events received / (last receipt - first receipt). Delay = "
+    "receipt time minus the event's `eventTime` (wall clock on both sides; "
+    "the service sets eventTime when it hands the write to the store writer, "
+    "so the delay includes the group commit and its fsync; eventTime has "
+    "millisecond resolution, truncated, so delays read up to 1 ms high). "
+    "create-hub1 pairs a slice without subscription (baseline) and one with "
+    "one subscription, back to back, in ABBA order over the pairs and behind "
+    "the noise gate; the ratio is the median of the per-pair ratios. Both "
+    "sides of a pair create into nearly the same store: the table gives the "
+    "rows each slice met. CPU per create is the service's (all threads) over "
+    "the slice, the settle and the drain, divided by the creates committed.")
+
+
+def _threads_table(row):
+    """Per-thread CPU per create, baseline vs one subscription."""
+    base = {t["tid"]: t for t in row.get("baseline_threads") or []}
+    hub = {t["tid"]: t for t in row.get("threads") or []}
+    if not base or not hub or not row.get("created") \
+            or not row.get("baseline_created"):
+        return []
+    per_b = 1e6 / row["baseline_created"]
+    per_h = 1e6 / row["created"]
+    writer = max((t for t in base.values()
+                  if t["role"].startswith("detached actor")),
+                 key=lambda t: t["cpu_s"], default=None)
+    lines = ["\nService CPU per create by thread at c=%d (slice + settle + "
+             "drain; µs per committed create):\n" % row["connections"],
+             "| thread (tid) | role | without subscription | with one | "
+             "difference |",
+             "|---|---|---:|---:|---:|"]
+    tids = sorted(set(base) | set(hub),
+                  key=lambda t: -(hub.get(t, {}).get("cpu_s", 0) * per_h))
+    tot_b = tot_h = 0.0
+    for tid in tids:
+        b = base.get(tid, {}).get("cpu_s", 0.0) * per_b
+        h = hub.get(tid, {}).get("cpu_s", 0.0) * per_h
+        tot_b += b
+        tot_h += h
+        if b < 0.05 and h < 0.05:
+            continue
+        t = hub.get(tid) or base.get(tid)
+        role = t["role"]
+        if writer is not None and tid == writer["tid"]:
+            role = "store writer (busiest detached actor)"
+        lines.append("| %s (%d) | %s | %.1f | %.1f | %+.1f |" % (
+            t["name"], tid, role, b, h, h - b))
+    lines.append("| all threads | | %.1f | %.1f | %+.1f |" % (
+        tot_b, tot_h, tot_h - tot_b))
+    return lines
+
+
+def _hub(rows, sink):
+    """The event hub: write-path cost, event throughput and delay, and
+    where the extra CPU goes."""
+    pair_rows = [r for r in rows if r["ceiling_kind"] == "baseline"]
+    ev_rows = [r for r in rows if r.get("hub")]
+    if not pair_rows and not ev_rows:
+        return []
+    w = ["\n## Event hub\n"]
+    if sink:
+        w.append(HUB_METHOD.format(query=sink.get("query"),
+                                   cpus=sink.get("cpus") or "any") + "\n")
+    if pair_rows:
+        w += ["Write path: creates/s without and with one matching "
+              "subscription (target: with >= 0.8 x without). CPU ratio = CPU "
+              "per create without / with: the throughput ratio a saturated "
+              "core would show, and the steadiest figure on a shared "
+              "machine.\n",
+              "| conns | creates/s without | creates/s with one | ratio | "
+              "rows met without / with | CPU µs/create without / with | "
+              "CPU ratio (without / with) |",
+              "|---:|---:|---:|---:|---|---|---:|"]
+        for r in pair_rows:
+            ratio = "%.2f" % r["ratio"] if r["ratio"] is not None else "-"
+            if r.get("ratio_min") is not None and r["ratio_min"] != r["ratio_max"]:
+                ratio += " (%.2f–%.2f)" % (r["ratio_min"], r["ratio_max"])
+            w.append("| %d | %s | %.0f | %s | %s / %s | %s / %s | %s |" % (
+                r["connections"], _num(r["ceiling_rps"]), r["rps"], ratio,
+                ", ".join(_num(x) for x in r.get("baseline_store_rows") or []),
+                ", ".join(_num(x) for x in r.get("store_rows") or []),
+                _num(r.get("baseline_cpu_us_per_create"), "%.1f"),
+                _num(r.get("cpu_us_per_create"), "%.1f"),
+                _num(r.get("cpu_ratio"), "%.2f")))
+    if ev_rows:
+        w += ["\nEvents delivered to the sink (the median slice of each "
+              "point):\n",
+              "| scenario | subs | conns | creates/s | events received / "
+              "expected | events/s | last event after slice end s | delay "
+              "p50 ms | p90 ms | p99 ms | max ms | sink CPU µs/event |",
+              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in ev_rows:
+            h = r["hub"]
+            d = h["delay_ms"]
+            got = "%d / %d" % (h["events"], h["expected"])
+            if not h["complete"]:
+                got = "**%s**" % got
+            w.append("| %s | %d | %d | %.0f | %s | %s | %s | %.1f | %.1f | "
+                     "%.1f | %.1f | %s |" % (
+                         r["scenario"], h["subscriptions"], r["connections"],
+                         r["rps"], got, _num(h["events_per_s"]),
+                         _num(h["tail_s"], "%.2f"), d["p50"], d["p90"],
+                         d["p99"], d["max"],
+                         _num(h.get("sink_cpu_us_per_event"), "%.1f")))
+    if pair_rows:
+        row = min(pair_rows, key=lambda r: abs(r["connections"] - 64))
+        w += _threads_table(row)
+    w.append("")
     return w
 
 
@@ -269,8 +406,12 @@ def _profiles(profs):
         return []
     w = ["## Where the service spends its CPU (perf record -g, one slice each)\n",
          "`perf report -i <file> --no-children` in the result folder shows "
-         "more. CAF 0.17 names its scheduler worker threads `caf.multiplexer`; "
-         "detached actors run on `caf.actor`; `caf.clock` serves timeouts.\n"]
+         "more. Threads are `tid:name`. CAF 0.17 names its scheduler worker "
+         "threads `caf.multiplexer`, and the notifier's libcurl thread, "
+         "started from the worker, inherits that name (the per-thread table "
+         "of the event hub section tells them apart); detached actors (store "
+         "writer, readers, loader) run on `caf.actor`; `caf.clock` serves "
+         "timeouts.\n"]
     for pr in profs:
         w.append("**%s, c=%d** (`%s`): threads %s; libraries %s\n" % (
             pr["scenario"], pr["connections"], pr["data"],

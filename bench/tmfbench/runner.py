@@ -2,8 +2,10 @@
 (or use --target), load customers, warm up, run the method check, every
 scenario at every connection count (HTTP-bound ones in ceiling/service
 ABBA pairs behind a noise gate, storage-bound ones right after an LMDB
-ceiling), the open-loop probe and the micro-benchmarks; stop everything
-it started and write results.json, chart.png and report.md."""
+ceiling, create-hub1 in pairs of creates without and with a hub
+subscription, events-N with N subscriptions to the event sink), the
+open-loop probe and the micro-benchmarks; stop everything it started and
+write results.json, chart.png and report.md."""
 
 import datetime as dt
 import json
@@ -17,14 +19,15 @@ import tempfile
 import time
 import urllib.parse
 
-from . import ceilings, perf, procfs, service, wrk
+from . import ceilings, cluster, hub, perf, procfs, service, wrk
 from .chart import write_chart
 from .common import BENCH_DIR, fmt_mib, log
 from .procs import Procs, pinned
 from .report import METHOD, write_report
 from .results import environment, error_totals, write_json
 from .rows import build_rows
-from .scenarios import HTTP_BOUND
+from .scenarios import (HTTP_BOUND, HUB_SCENARIOS, HUB_SUBSCRIPTIONS, PAIRED,
+                        script_scenario)
 from .targets import evaluate
 
 # Exit status of a run whose requests failed (without --allow-errors).
@@ -55,6 +58,9 @@ class Bench:
         self.service_url = None
         self.ceiling_pid = None
         self.ceiling_url = None
+        self.sink_pid = None
+        self.sink_url = None
+        self.roles = {}
 
     # -- one wrk slice -----------------------------------------------------
     def wrk(self, url, scenario, conns, seconds, extra=None, server_pid=None,
@@ -62,9 +68,13 @@ class Bench:
         """Runs one wrk slice and returns its figures (see wrk.py), sampling
         server_pid around it; a service slice then waits until the service
         is idle again."""
-        cmd = pinned(wrk.command(url, scenario, conns, seconds, self.a.timeout,
+        cmd = pinned(wrk.command(url, script_scenario(scenario), conns, seconds,
+                                 self.a.timeout,
                                  int(time.time() * 1000) % 1000000, extra),
                      self.client_cpus)
+        # the event sink's CPU is the client side's, not other load
+        helpers = [self.sink_pid] if self.sink_pid else []
+        helper0 = [procfs.cpu_seconds(p) for p in helpers]
         before = procfs.snapshot(server_pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
@@ -81,8 +91,10 @@ class Bench:
                 if got:
                     self.profiles.append(got)
         wall = time.monotonic() - t0
+        end_unix_s = time.time()
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         after = procfs.snapshot(server_pid)
+        helper1 = [procfs.cpu_seconds(p) for p in helpers]
         r = wrk.parse_summary(out.stdout)
         if scenario == "load" and out.returncode == 0 and r is None:
             # the load script exits wrk itself once it has its customers
@@ -93,11 +105,16 @@ class Bench:
                 out.stderr[-2000:]))
         wrk.add_slice_figures(r, scenario, conns)
         client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        if helpers:
+            r["sink_cpu_s"] = sum(b - a for a, b in zip(helper0, helper1)
+                                  if a is not None and b is not None)
+            client_cpu += r["sink_cpu_s"]
         wrk.add_server_figures(r, before, after, client_cpu, wall)
         r["scenario"] = scenario
         r["connections"] = conns
         r["target"] = label
-        if server_pid and label in ("service", "pool"):
+        r["end_unix_s"] = end_unix_s
+        if server_pid and label in ("service", "pool", "baseline"):
             r["settle_s"] = service.settle(server_pid, self.a.settle_timeout,
                                            probe_url=url)
             if r["settle_s"] > 1.0:
@@ -188,7 +205,7 @@ class Bench:
         self.rss["after_load"] = self.service_rss_kb()
 
     def scenario_args(self, s):
-        if s == "create":
+        if script_scenario(s) == "create":
             return ["out=" + self.created_file]
         if s == "delete":
             return ["ids=" + self.created_file, "offset=%d" % self.delete_offset]
@@ -219,13 +236,15 @@ class Bench:
     def plan_steps(self):
         n = 0
         for s in self.a.scenarios:
-            per = self.a.pairs * 2 if s in HTTP_BOUND else 1
+            per = self.a.pairs * 2 if s in PAIRED else 1
             n += per * len(self.a.connections)
         self.total_steps = n
 
     def run(self):
         """The whole run; returns the exit status."""
         a = self.a
+        if a.cluster:
+            return self.run_cluster()
         stamp = dt.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
         self.out = a.out or os.path.join(BENCH_DIR, "results", stamp)
         os.makedirs(self.out, exist_ok=True)
@@ -240,6 +259,7 @@ class Bench:
             if not a.skip_micro:
                 self.run_micro()
             self.start_ceiling_http()
+            self.start_event_sink()
             if a.target:
                 self.service_url = a.target.rstrip("/")
                 self.service_pid = a.target_pid
@@ -293,17 +313,27 @@ class Bench:
         a = self.a
         service_url = service_url or self.service_url
         service_pid = service_pid or self.service_pid
+        return self.gated_pair("ceiling", {
+            "ceiling": lambda attempt: self.wrk(
+                self.ceiling_url, s, c, a.duration, args,
+                server_pid=self.ceiling_pid, label="ceiling"),
+            "service": lambda attempt: self.wrk(
+                service_url, s, c, a.duration, args, server_pid=service_pid,
+                label=label, profile=profile and attempt == 0)}, i)
+
+    def gated_pair(self, reference, run, i):
+        """run[reference](attempt) and run["service"](attempt) back to back,
+        the reference first when i is even (ABBA over a point's pairs).
+        Repeated (at most --noise-retries times) when other processes used
+        more than --noise-gate cores during either slice. Returns
+        {reference: slice, "service": slice}."""
+        a = self.a
         for attempt in range(a.noise_retries + 1):
-            order = ["ceiling", "service"] if i % 2 == 0 else ["service", "ceiling"]
+            order = ([reference, "service"] if i % 2 == 0
+                     else ["service", reference])
             res = {}
             for who in order:
-                if who == "ceiling":
-                    res[who] = self.wrk(self.ceiling_url, s, c, a.duration, args,
-                                        server_pid=self.ceiling_pid, label="ceiling")
-                else:
-                    res[who] = self.wrk(service_url, s, c, a.duration, args,
-                                        server_pid=service_pid, label=label,
-                                        profile=profile and attempt == 0)
+                res[who] = run[who](attempt)
             noise = max(r["other_cores_busy"] or 0 for r in res.values())
             if noise <= a.noise_gate:
                 break
@@ -354,6 +384,10 @@ class Bench:
             args = self.scenario_args(s)
             if s in HTTP_BOUND:
                 self.run_http_point(s, c, args, profile=(c == prof_c))
+            elif s == "create-hub1":
+                self.run_hub_pairs(s, c, args, profile=(c == prof_c))
+            elif s in HUB_SUBSCRIPTIONS:
+                self.run_events_point(s, c, args, profile=(c == prof_c))
             else:
                 self.run_storage_point(s, c, args, profile=(c == prof_c))
         self.check_service_alive()
@@ -381,6 +415,134 @@ class Bench:
         for r in svc:
             r["pair_ratios"] = pair_ratios
             self.slices.append(r)
+
+    # -- the event hub ------------------------------------------------------
+    def start_event_sink(self):
+        """Starts bench/event_sink (pinned with wrk: it stands for other
+        systems, so its CPU is not charged to the service's core) when a
+        hub scenario was asked for; without the binary those scenarios are
+        skipped."""
+        if not any(s in HUB_SCENARIOS for s in self.a.scenarios):
+            return
+        if not os.access(os.path.join(self.a.bin_dir, "event_sink"), os.X_OK):
+            skipped = [s for s in self.a.scenarios if s in HUB_SCENARIOS]
+            self.a.scenarios = [s for s in self.a.scenarios
+                                if s not in HUB_SCENARIOS]
+            self.plan_steps()
+            self.notes.append("event_sink not built; %s skipped"
+                              % ",".join(skipped))
+            log("bench: event_sink not built, skipping " + ",".join(skipped))
+            return
+        p, self.sink_url = hub.start_event_sink(
+            self.procs, self.a.bin_dir, self.out, self.client_cpus)
+        self.sink_pid = p.pid
+        log("bench: event sink at " + self.sink_url)
+
+    def thread_sample(self):
+        return procfs.thread_cpu(self.service_pid) if self.service_pid else {}
+
+    def measured_create(self, s, c, args, label, subscriptions=0,
+                        profile=False):
+        """One create slice of hub scenario s. With subscriptions > 0 it
+        first subscribes that many times to the event sink (one callback
+        path each) and, after the slice, waits (--hub-drain-timeout at
+        most) until the sink got every event of it, then removes the
+        subscriptions, so later slices are not charged for them. The slice
+        gets: the rows the store held before it (store_rows), the creates
+        committed (created: X-Total-Count after minus before), per-thread
+        CPU over slice + settle + drain (threads) and its sum per create
+        (cpu_us_per_create), and with subscriptions the sink's figures
+        (hub)."""
+        ids = []
+        stats = None
+        try:
+            if subscriptions:
+                hub.sink_reset(self.sink_url)
+                for k in range(subscriptions):
+                    ids.append(hub.subscribe(self.service_url,
+                                             "%s/sub%d" % (self.sink_url, k)))
+            rows0 = service.row_count(self.service_url)
+            threads0 = self.thread_sample()
+            sink0 = procfs.cpu_seconds(self.sink_pid) if self.sink_pid else None
+            r = self.wrk(self.service_url, s, c, self.a.duration, args,
+                         server_pid=self.service_pid, label=label,
+                         profile=profile)
+            rows1 = service.row_count(self.service_url)
+            created = (rows1 - rows0 if rows0 is not None and rows1 is not None
+                       else r["requests"])
+            if subscriptions:
+                stats, waited = hub.wait_for_events(
+                    self.sink_url, created * subscriptions,
+                    self.a.hub_drain_timeout)
+            threads1 = self.thread_sample()
+            sink1 = procfs.cpu_seconds(self.sink_pid) if self.sink_pid else None
+        finally:
+            kept = [i for i in ids if not hub.unsubscribe(self.service_url, i)]
+            if kept:
+                self.notes.append("hub subscription(s) %s could not be deleted "
+                                  "after %s c=%d" % (",".join(kept), s, c))
+        r["store_rows"] = rows0
+        r["created"] = created
+        r["threads"] = procfs.thread_cpu_delta(threads0, threads1, self.roles)
+        r["cpu_us_per_create"] = (
+            1e6 * sum(t["cpu_s"] for t in r["threads"]) / created
+            if created and r["threads"] else None)
+        if subscriptions:
+            f = hub.event_figures(stats, created * subscriptions,
+                                  subscriptions, r["end_unix_s"], waited)
+            f["sink_cpu_us_per_event"] = (
+                1e6 * (sink1 - sink0) / f["events"]
+                if f["events"] and sink0 is not None and sink1 is not None
+                else None)
+            r["hub"] = f
+            if not f["complete"]:
+                r["note"] = "; ".join(filter(None, [
+                    r.get("note"),
+                    "the sink got %d of %d events within %.0f s" % (
+                        f["events"], f["expected"], f["waited_s"])]))
+            log("        hub %2d sub(s): %d/%d events, %s events/s, delay "
+                "p50 %.1f ms p99 %.1f ms, last event %.2f s after the slice"
+                % (subscriptions, f["events"], f["expected"],
+                   "%.0f" % f["events_per_s"] if f["events_per_s"] else "-",
+                   f["delay_ms"]["p50"], f["delay_ms"]["p99"],
+                   f["tail_s"] or 0))
+        return r
+
+    def refresh_roles(self):
+        """Names the service's threads (from their idle system calls) while
+        it is idle, before a hub scenario."""
+        if self.service_pid:
+            self.roles = procfs.thread_roles(self.service_pid)
+
+    def run_hub_pairs(self, s, c, args, profile):
+        """--pairs pairs of create slices without and with one matching
+        subscription, back to back (ABBA, noise-gated like the ceiling
+        pairs): the same service on nearly the same store."""
+        self.refresh_roles()
+        subs = HUB_SUBSCRIPTIONS[s]
+        pair_ratios, svc, base = [], [], []
+        for i in range(self.a.pairs):
+            res = self.gated_pair("baseline", {
+                "baseline": lambda attempt: self.measured_create(
+                    s, c, args, "baseline"),
+                "service": lambda attempt: self.measured_create(
+                    s, c, args, "service", subscriptions=subs,
+                    profile=profile and i == 0 and attempt == 0)}, i)
+            svc.append(res["service"])
+            base.append(res["baseline"])
+            if res["baseline"]["rps"] > 0:
+                pair_ratios.append(res["service"]["rps"] / res["baseline"]["rps"])
+        self.slices.extend(base)
+        for r in svc:
+            r["pair_ratios"] = pair_ratios
+            self.slices.append(r)
+
+    def run_events_point(self, s, c, args, profile):
+        """One create slice with N subscriptions to the sink."""
+        self.refresh_roles()
+        self.slices.append(self.measured_create(
+            s, c, args, "service", subscriptions=HUB_SUBSCRIPTIONS[s],
+            profile=profile))
 
     def run_storage_point(self, s, c, args, profile):
         """The LMDB ceiling at batch 1 and c, then one service slice."""
@@ -459,6 +621,55 @@ class Bench:
             return
         self.micro = json.loads(out.stdout)
 
+    # -- cluster mode -------------------------------------------------------
+    def run_cluster(self):
+        """--cluster N: the cluster's comparisons (tmfbench/cluster.py)
+        instead of the single-node scenarios; returns the exit status."""
+        a = self.a
+        stamp = dt.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        self.out = a.out or os.path.join(BENCH_DIR, "results", stamp)
+        os.makedirs(self.out, exist_ok=True)
+        binary = a.service_bin or os.path.join(a.bin_dir, "tmf629d")
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("service binary not found: %s" % binary)
+        self.tmp = tempfile.mkdtemp(prefix="tmf629-bench-", dir=a.tmp_dir)
+        self.started = dt.datetime.utcnow()
+        log("bench: cluster mode, %d nodes; results -> %s; pinning: %s" % (
+            a.cluster, self.out, "nodes cpu %s, wrk cpu %s" % (
+                self.server_cpus, self.client_cpus) if self.pin else "off"))
+        try:
+            cb = cluster.ClusterBench(a, self.tmp, self.out, self.server_cpus,
+                                      self.client_cpus, binary)
+            part = cb.run()
+            self.notes += cb.notes
+        finally:
+            if not a.keep_tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.finished = dt.datetime.utcnow()
+        errors = sum(r["error_total"] for r in part["slices"])
+        result = {
+            "started": self.started.isoformat() + "Z",
+            "finished": self.finished.isoformat() + "Z",
+            "environment": environment(),
+            "options": dict(vars(a)),
+            "command": "bench/bench.py " + " ".join(sys.argv[1:]),
+            "cluster": part,
+            "errors_total": errors,
+            "notes": self.notes,
+        }
+        write_json(self.out, result)
+        with open(os.path.join(self.out, "report.md"), "w") as f:
+            f.write(cluster.render_report(result))
+        log("")
+        with open(os.path.join(self.out, "report.md")) as f:
+            sys.stdout.write(f.read())
+        log("\nbench: report %s" % os.path.join(self.out, "report.md"))
+        if errors:
+            log("\n!!! THIS RUN HAD ERRORS: %d failed requests (see report) !!!"
+                % errors)
+            return 0 if a.allow_errors else EXIT_ERRORS
+        return 0
+
     # -- outputs -----------------------------------------------------------
     def write_outputs(self):
         """results.json, chart.png and report.md; prints the report; returns
@@ -479,6 +690,9 @@ class Bench:
             "service_cmd": self.service_cmd,
             "pinning": {"server_cpus": self.server_cpus,
                         "client_cpus": self.client_cpus},
+            "event_sink": ({"url": self.sink_url, "query": hub.QUERY,
+                            "cpus": self.client_cpus}
+                           if self.sink_url else None),
             "lmdb_ceiling": self.lmdb,
             "load": {k: self.load_result[k] for k in ("requests", "rps", "seconds",
                                                       "error_total")},

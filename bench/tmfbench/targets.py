@@ -2,9 +2,11 @@
 rows. A target names a scenario, the figure it is judged on ("ratio": ×
 its ceiling; "x_batch1": × raw LMDB at one commit per write), the
 threshold, and optional limits on p99 and errors, at the connection count
-nearest `connections`. Two checks are not per scenario: no scenario may fall
-below SCALING_FLOOR × its peak at a higher connection count, and the
-service's memory is reported (no verdict)."""
+nearest `connections`. Checks that are not per scenario: no scenario may
+fall below SCALING_FLOOR × its peak at a higher connection count; every
+event of a hub slice must reach every subscription; the event throughput
+and delay of events-N, and the service's memory, are reported (no
+verdict)."""
 
 from dataclasses import dataclass
 from typing import Optional
@@ -37,6 +39,11 @@ TARGETS = (
            text="create: >= 5 x one commit per write",
            measured="{x_batch1:.1f} x LMDB batch 1 ({lmdb_batch1_rps:.0f} "
                     "commits/s)"),
+    Target("create-hub1", "ratio", 0.8,
+           text="create-hub1: creates/s with one matching hub subscription "
+                ">= 0.8 x without (c=64, same run, same store size)",
+           measured="c={c}: {rps:.0f}/s with, {ceiling_rps:.0f}/s without: "
+                    "{ratio:.2f} x (by CPU per create: {cpu_ratio:.2f} x)"),
     Target("mixed", "ratio", 0.4, no_errors=True,
            text="mixed: >= 0.4 x HTTP ceiling (c=64), no errors",
            measured="c={c}: {ratio:.2f} x ceiling, {errors} errors in all "
@@ -64,6 +71,7 @@ def measured_values(row, rows, openloop):
         "ceiling_rps": row["ceiling_rps"] or 0,
         "x_batch1": row.get("x_batch1") or 0,
         "lmdb_batch1_rps": row.get("lmdb_batch1_rps") or 0,
+        "cpu_ratio": row.get("cpu_ratio") or 0,
         "p99_ms": row["latency_us"]["p99"] / 1000,
         "ceiling_p99_ms": (row.get("ceiling_p99_us") or 0) / 1000,
         "errors": sum(r["non2xx"] + r["socket_errors"] for r in rows
@@ -127,15 +135,56 @@ def memory_target(rss):
             "met": None}
 
 
+def delivery_target(rows):
+    """Every committed create of a hub slice reached every subscription
+    (within --hub-drain-timeout); None when no hub scenario ran."""
+    hub_rows = [r for r in rows if r.get("hub")]
+    if not hub_rows:
+        return None
+    short = ["%s c=%d: %d missing" % (r["scenario"], r["connections"],
+                                      r["events_missing"])
+             for r in hub_rows if r["events_missing"]]
+    return {"target": "hub: every committed create's event reaches every "
+                      "subscription",
+            "measured": "; ".join(short) if short else
+                        "all delivered (%d slices)" % len(hub_rows),
+            "met": not short}
+
+
+def events_info(rows, scenario, connections=64):
+    """events-N at the connection count nearest 64: events/s and delay
+    (information, no verdict)."""
+    row = nearest_row(rows, scenario, connections)
+    if not row or not row.get("hub"):
+        return None
+    h = row["hub"]
+    return {"target": "%s: event throughput and delay (%d subscription%s)" % (
+                scenario, h["subscriptions"],
+                "" if h["subscriptions"] == 1 else "s"),
+            "measured": "c=%d: %s events/s (%.0f creates/s), delay from "
+                        "eventTime p50 %.1f ms, p99 %.1f ms" % (
+                            row["connections"],
+                            "%.0f" % h["events_per_s"]
+                            if h["events_per_s"] else "-",
+                            row["rps"], h["delay_ms"]["p50"],
+                            h["delay_ms"]["p99"]),
+            "met": None}
+
+
 def evaluate(rows, openloop, scenarios, connections, rss=None):
     """Every verdict in report order: the TARGETS whose scenario ran,
-    scaling, and memory when the service's pid was known (rss given)."""
+    scaling, event delivery and throughput when a hub scenario ran, and
+    memory when the service's pid was known (rss given)."""
     out = []
     for t in TARGETS:
         row = nearest_row(rows, t.scenario, t.connections)
         if row:
             out.append(judge(t, row, rows, openloop))
     out.append(scaling_target(rows, scenarios, connections))
+    for extra in [delivery_target(rows)] + [
+            events_info(rows, s) for s in ("events-1", "events-10")]:
+        if extra:
+            out.append(extra)
     if rss is not None:
         out.append(memory_target(rss))
     return out

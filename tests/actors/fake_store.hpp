@@ -220,6 +220,21 @@ inline store_writer_actor::behavior_type fake_writer_impl(
       for (auto& [w, rp] : held)
         fake_answer(rp, *self->state.db, w);
     },
+    // Shard moves (cluster) are not faked: these tests run one node.
+    [=](import_atom, const shard_chunk&) -> caf::result<uint64_t> {
+      return caf::make_error(errc::store_failed, "not faked");
+    },
+    [=](held_atom, uint16_t, const std::vector<std::string>&)
+      -> caf::result<bool> {
+      return caf::make_error(errc::store_failed, "not faked");
+    },
+    [=](release_atom, uint16_t) -> caf::result<uint64_t> {
+      return caf::make_error(errc::store_failed, "not faked");
+    },
+    [=](held_atom, const std::vector<uint16_t>&) -> caf::result<bool> {
+      return caf::make_error(errc::store_failed, "not faked");
+    },
+    [=](probe_atom) { return std::string{}; },
   };
 }
 
@@ -250,6 +265,10 @@ inline store_reader_actor::behavior_type fake_reader_impl(
       std::lock_guard<std::mutex> guard{db.mtx};
       db.list_log.emplace_back(q);
       return db.canned_page;
+    },
+    [=](export_atom, uint16_t, const std::string&)
+      -> caf::result<shard_chunk> {
+      return caf::make_error(errc::store_failed, "not faked");
     },
   };
 }

@@ -29,3 +29,12 @@ TEST_CASE("is_customer_id rejects other strings") {
   CHECK_FALSE(tmf::domain::is_customer_id("00A-aaaaaaaaaaaaaaaaaaaaaaaaaa"));
   CHECK(tmf::domain::is_customer_id("3ff-abcdefghijklmnopqrstuvwxyz"));
 }
+
+TEST_CASE("an id starts with its shard's prefix") {
+  for (uint16_t shard : {0, 7, 0x1a7, 1023}) {
+    auto id = tmf::domain::make_customer_id(shard);
+    CHECK(id.rfind(tmf::domain::shard_prefix(shard), 0) == 0);
+    CHECK(tmf::domain::shard_prefix(shard).size() == 4);
+  }
+  CHECK(tmf::domain::shard_prefix(0x1a7) == "1a7-");
+}

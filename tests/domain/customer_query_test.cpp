@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -426,4 +427,16 @@ TEST_CASE("extracted sort values order like the documents") {
               == sort_before(a, b, keys));
       }
   }
+}
+
+// Found by the fuzz targets: an empty view may hold a null pointer, and
+// passing it to memmem is undefined behaviour (the sanitizer build stops).
+TEST_CASE("text_prefilter takes an empty text") {
+  using tmf::domain::text_prefilter;
+  std::string_view none;
+  REQUIRE(none.data() == nullptr);
+  CHECK_FALSE(
+    text_prefilter{{{"name", filter_op::eq, {"Moon"}}}}.may_match(none));
+  CHECK(text_prefilter{{}}.may_match(none));
+  CHECK(text_prefilter{{{"seats", filter_op::gt, {"1"}}}}.may_match(none));
 }

@@ -119,3 +119,23 @@ TEST_CASE("an empty query selects every event, with href") {
                      "http://h/c/", out));
   CHECK(json::parse(out)["event"]["customer"]["href"] == "http://h/c/00a-x");
 }
+
+TEST_CASE("an eventType-only query renders by splicing, like the DOM path") {
+  auto text = event_text(
+    {event_type::attribute_value_change, "name"},
+    {"e1", "t", R"(c "event":{"customer": 1)"},
+    R"({"id":"00a-x","event":{"customer":{"id":"fake"}},"name":"N"})");
+  event_matcher spliced{event_query{
+    {{"eventType", filter_op::eq, {"CustomerAttributeValueChangeEvent"}}},
+    {}}};
+  event_matcher parsed{event_query{{{"eventId", filter_op::ne, {"zz"}}}, {}}};
+  std::string fast;
+  std::string slow;
+  REQUIRE(spliced.render(text, "http://h/c/", fast));
+  REQUIRE(parsed.render(text, "http://h/c/", slow));
+  CHECK(json::parse(fast) == json::parse(slow));
+  CHECK(json::parse(fast)["event"]["customer"]["href"] == "http://h/c/00a-x");
+  event_matcher other{event_query{
+    {{"eventType", filter_op::eq, {"CustomerDeleteEvent"}}}, {}}};
+  CHECK_FALSE(other.render(text, "http://h/c/", fast));
+}

@@ -124,3 +124,18 @@ TEST_CASE("canonical_text of a parsed body parses back to it") {
     CHECK(back == parsed);
   }
 }
+
+// Found by the fuzz targets: an empty view may hold a null pointer, and
+// passing it to memchr is undefined behaviour (the sanitizer build stops).
+TEST_CASE("parse_json and scan_object refuse an empty view") {
+  std::string_view none;
+  REQUIRE(none.data() == nullptr);
+  json out;
+  std::string error;
+  CHECK_FALSE(tmf::domain::parse_json(none, 8, out, error));
+  CHECK(error.rfind("is not valid JSON", 0) == 0);
+  std::vector<tmf::domain::member_info> m;
+  CHECK_FALSE(tmf::domain::scan_object(none, 8, {"id"}, m, error));
+  CHECK(error.rfind("is not valid JSON", 0) == 0);
+  CHECK(m.size() == 1);
+}

@@ -189,6 +189,19 @@ TEST_CASE("sort is a comma list with optional - or + prefixes") {
   CHECK_FALSE(parse_error("sort=-").empty());
 }
 
+// Found by the query fuzz target: white space after the sign stayed in the
+// attribute name (" status"), which names no attribute a client can filter
+// or select, so the sort silently did nothing.
+TEST_CASE("sort names are trimmed after the sign as well") {
+  auto req = parse("sort=-%20status,+%09name%20");
+  REQUIRE(req.query.sort.size() == 2);
+  CHECK(req.query.sort[0].path == "status");
+  CHECK(req.query.sort[0].descending);
+  CHECK(req.query.sort[1].path == "name");
+  CHECK_FALSE(req.query.sort[1].descending);
+  CHECK(parse_error("sort=-%20").rfind("sort: ", 0) == 0);
+}
+
 TEST_CASE("a plain attribute is an eq filter with the full value") {
   auto req = parse("href=http://127.0.0.1:8080/tmf-api/customerManagement/v4/"
                    "customer/abc-def");

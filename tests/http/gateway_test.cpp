@@ -13,11 +13,16 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "actors/protocol.hpp"
 
@@ -45,6 +50,10 @@ scripted_reader(tmf::store_reader_actor::pointer self) {
     },
     [=](tmf::list_atom, tmf::list_query&) -> caf::result<tmf::list_page> {
       return tmf::list_page{};
+    },
+    [=](tmf::export_atom, uint16_t,
+        const std::string&) -> caf::result<tmf::shard_chunk> {
+      return caf::make_error(errc::invalid, std::string{"not scripted"});
     },
   };
 }
@@ -217,4 +226,60 @@ TEST_CASE_METHOD(fixture, "many concurrent gateway calls each end exactly "
   CHECK(ok == 2 * per_thread);
   CHECK(failed == 2 * per_thread);
   CHECK(gw.pending() == 0);
+}
+
+// CAF 0.17's clock thread hands timers over through a ring buffer of 64
+// events and ships expired ones by enqueueing them on its own thread; a
+// companion's handler runs right there. Re-arming the sweep from that
+// handler made the clock thread wait for room in its own buffer whenever
+// other threads had filled it (many request timeouts: a cluster node
+// forwarding at high load), which froze every timer of the process and
+// every thread arming one. The scenario runs in a child process, so that
+// a deadlock is a failed check and not a hung test.
+TEST_CASE("a gateway's sweep never blocks CAF's clock while other threads "
+          "keep it busy") {
+  auto pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    caf::actor_system_config cfg;
+    tmf::add_message_types(cfg);
+    cfg.set("scheduler.max-threads", 2);
+    caf::actor_system sys{cfg};
+    auto sink = sys.spawn([] {
+      return caf::behavior{[](tmf::sweep_atom) {
+        // nop
+      }};
+    });
+    {
+      gateway gw{sys, 10ms}; // sweeps every millisecond
+      std::atomic<bool> stop{false};
+      std::vector<std::thread> timers;
+      for (int t = 0; t < 3; ++t)
+        timers.emplace_back([&] {
+          while (!stop)
+            caf::delayed_anon_send(sink, 1ms, tmf::sweep_atom_v);
+        });
+      std::this_thread::sleep_for(2s);
+      stop = true;
+      for (auto& t : timers)
+        t.join();
+      gw.stop();
+    }
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+    _exit(0);
+  }
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL("the clock thread deadlocked: timers stopped for good");
+  }
+  REQUIRE(done == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

@@ -113,7 +113,11 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     },
     [=](tmf::list_atom, const tmf::list_query& q) -> caf::result<tmf::list_page> {
       self->state.script->record("list " + std::to_string(q.filters.size()));
-      return tmf::list_page{5, {doc_of(known).json, doc_of(silent).json}};
+      return tmf::list_page{5, {doc_of(known).json, doc_of(silent).json}, {}};
+    },
+    [=](tmf::list_atom, tmf::local_atom,
+        const tmf::list_query&) -> caf::result<tmf::list_page> {
+      return tmf::list_page{};
     },
     [=](tmf::idle_atom, const std::string&, uint64_t) {
       // nop
@@ -124,6 +128,10 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     [=](tmf::index_atom, const std::vector<std::string>&) {
       // nop
     },
+    [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {
+      // nop
+    },
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 
@@ -166,6 +174,10 @@ tmf::notifier_actor::behavior_type stub_notifier() {
     [=](tmf::retry_atom, uint64_t) {},
     [=](tmf::flush_atom) {},
     [=](tmf::sweep_atom) {},
+    [=](tmf::start_atom, const std::vector<tmf::link_actor>&) {},
+    [=](tmf::sync_atom) { return tmf::hub_sync{}; },
+    [=](tmf::sync_atom, const tmf::hub_sync&) {},
+    [=](tmf::probe_atom) { return uint64_t{0}; },
   };
 }
 

@@ -743,6 +743,31 @@ TEST_CASE("put stores whether or not the key exists, discard ignores "
   CHECK(entries(*env, idx) == 0);
 }
 
+TEST_CASE("restore stores a row with the given version, existing or not, "
+          "and only in a versioned table") {
+  temp_dir tmp;
+  auto env = open_env(tmp.path);
+  auto res = apply_one(*env, {write_op::restore, table::customers, "c-1",
+                              "moved", 7});
+  CHECK(res.st == status::ok);
+  CHECK(res.version == 7);
+  auto rec = get(*env, "c-1");
+  REQUIRE(rec);
+  CHECK(rec->version == 7);
+  CHECK(rec->json == "moved");
+  res = apply_one(*env, {write_op::restore, table::customers, "c-1",
+                         "again", 3});
+  CHECK(res.version == 3);
+  CHECK(get(*env, "c-1")->json == "again");
+  // Version 0 and unversioned tables are refused.
+  CHECK(apply_one(*env, {write_op::restore, table::customers, "c-2", "x", 0})
+          .st
+        == status::failed);
+  CHECK(apply_one(*env, {write_op::restore, table::meta, "k", "x", 1}).st
+        == status::failed);
+  CHECK_FALSE(get(*env, "c-2"));
+}
+
 TEST_CASE("dependent ops follow the fate of their primary op") {
   temp_dir tmp;
   auto env = open_env(tmp.path);

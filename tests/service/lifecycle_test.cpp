@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/stored_text.hpp"
+#include "persistence/lmdb_store.hpp"
 #include "support/service.hpp"
 
 using json = nlohmann::json;
@@ -263,6 +265,13 @@ TEST_CASE("bad configuration stops start-up with one clear line") {
     {{"--tmf.data-dir=/proc/version/data"}, "/proc/version/data"},
     {{data, "--tmf.port=abc"}, "tmf.port"},
     {{data, "--tmf.cpu-scheduling=fifo"}, "tmf.cpu-scheduling"},
+    {{data, "--cluster.self=n3", "--cluster.epoch=1",
+      "--cluster.members=[\"n1=127.0.0.1:1=http://x\",\"n2=127.0.0.1:2=http://y\"]"},
+     "cluster.members"},
+    {{data, "--cluster.self=n1", "--cluster.epoch=1",
+      "--cluster.members=[\"n1=127.0.0.1:1=http://x\",\"n2=127.0.0.1:2=http://y\"]",
+      "--cluster.tls"},
+     "cluster.tls"},
   };
   for (auto& c : cases) {
     std::string out;
@@ -535,11 +544,58 @@ long rss_anon_kib(pid_t pid) {
   return -1;
 }
 
+/// Rewrites every stored customer of the data folder `data` behind the
+/// running service's back (LMDB takes a second writing process), adding
+/// `"description": mark`. Returns the ids.
+std::vector<std::string> mark_every_row(const std::string& data,
+                                        const std::string& mark) {
+  using namespace tmf::persistence;
+  std::string error;
+  auto env = environment::open({data, 64ull << 20, 126}, error); // test.ini
+  REQUIRE(env);
+  std::vector<std::string> ids;
+  std::vector<write_op> ops;
+  auto scanned = env->read().scan(table::customers, {},
+                                  [&](const record_view& rec) {
+    auto doc = json::parse(rec.json);
+    doc["description"] = mark;
+    ids.emplace_back(rec.key);
+    ops.push_back({write_op::replace, table::customers, std::string{rec.key},
+                   tmf::domain::id_first_text(doc), 0, false});
+    return true;
+  });
+  REQUIRE_FALSE(scanned.failed());
+  std::vector<write_result> results;
+  REQUIRE(env->apply(ops, results, error) == status::ok);
+  for (const auto& r : results)
+    REQUIRE(r.st == status::ok);
+  return ids;
+}
+
+/// Those of `ids` whose GET does not answer the description `mark`: their
+/// customer actor still holds the text from before the rows were marked.
+std::vector<std::string> still_resident(http_client& http,
+                                        const std::vector<std::string>& ids,
+                                        const std::string& mark) {
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    auto r = http.get(base + "/customer/" + id);
+    REQUIRE(r.status == 200);
+    if (json::parse(r.body).value("description", "") != mark)
+      out.push_back(id);
+  }
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("idle customers are passivated and their memory handed back") {
   temp_dir dir;
-  service svc{dir.path() + "/data", {"--tmf.idle-timeout=3s"}};
+  auto data = dir.path() + "/data";
+  // Long enough that most customers are still resident when the last one
+  // is created, even on a loaded machine.
+  const auto idle_timeout = std::chrono::seconds(8);
+  service svc{data, {"--tmf.idle-timeout=8s"}};
   auto start = rss_anon_kib(svc.pid());
   REQUIRE(start > 0);
   // The heap's high-water mark while creating: on a slow machine the first
@@ -570,26 +626,54 @@ TEST_CASE("idle customers are passivated and their memory handed back") {
   }
   for (auto& c : clients)
     c.join();
+  auto last_create = std::chrono::steady_clock::now();
   creating = false;
   sampler.join();
   REQUIRE(created == 12000);
-  auto grown = peak - start;
   INFO("RssAnon at start " << start << " KiB, peak " << peak.load() << " KiB");
+#ifdef TMF_SANITIZE_ADDRESS
+  WARN("AddressSanitizer build: the RssAnon assertions are skipped. ASan's "
+       "allocator keeps freed memory in its quarantine and ignores "
+       "malloc_trim, so the heap cannot shrink; that every customer actor "
+       "is passivated is still checked.");
+#else
   // Thousands of resident customers at the peak. How many depends on the
   // machine's speed (the first may be passivated before the last is
   // created), so the check is relative to where the heap started.
+  auto grown = peak - start;
   REQUIRE(grown > std::max<long>(1024, start / 4));
   // Idle for the idle timeout: every customer actor goes (bounded wait),
-  // and the heap shrinks back towards where it started.
+  // and the heap shrinks back towards where it started. The allocator
+  // keeps about 1-1.5 MiB after the first burst of requests whatever is
+  // resident (measured on a quiet and a loaded machine), which is more
+  // than a quarter of the growth when a slow machine passivates during
+  // the creates: 2 MiB are always allowed (12,000 resident customers
+  // would hold about 36 MiB).
+  const long allowed = std::max<long>(grown / 4, 2048);
   long idle = peak;
-  for (int i = 0; i < 150 && idle - start > grown / 4; ++i) {
+  for (int i = 0; i < 250 && idle - start > allowed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     idle = rss_anon_kib(svc.pid());
   }
   INFO("RssAnon idle " << idle << " KiB");
-  CHECK(idle - start <= grown / 4);
-  // The data is still all there.
+  CHECK(idle - start <= allowed);
+#endif
+  // Every customer actor went: once the rows are changed behind the
+  // service's back, every GET loads its customer afresh and answers the
+  // change; an actor still resident would answer its old text. One that
+  // was used too recently for the sweep gets one more idle period.
+  std::this_thread::sleep_until(last_create + 2 * idle_timeout);
+  const std::string mark = "changed while passivated";
+  auto ids = mark_every_row(data, mark);
+  REQUIRE(ids.size() == 12000);
   http_client http{svc.port()};
+  auto resident = still_resident(http, ids, mark);
+  if (!resident.empty()) {
+    std::this_thread::sleep_for(2 * idle_timeout);
+    resident = still_resident(http, resident, mark);
+  }
+  CHECK(resident.empty());
+  // The data is still all there.
   CHECK(http.get(base + "/customer?limit=0").header("x-total-count")
         == "12000");
 }

@@ -128,6 +128,15 @@ service::service(const std::string& data_dir, std::vector<std::string> args,
       auto eol = pos == std::string::npos ? pos : seen.find('\n', pos);
       if (eol != std::string::npos) {
         url_ = seen.substr(pos + marker.size(), eol - pos - marker.size());
+        // `listening on http://... and https://...` with tls=on.
+        const std::string tls_marker = " and https://";
+        if (auto t = url_.find(tls_marker); t != std::string::npos) {
+          auto tls_url = url_.substr(t + tls_marker.size());
+          auto tls_colon = tls_url.rfind(':');
+          tls_port_ = static_cast<uint16_t>(
+            std::atoi(tls_url.c_str() + tls_colon + 1));
+          url_.resize(t);
+        }
         auto colon = url_.rfind(':');
         port_ = static_cast<uint16_t>(std::atoi(url_.c_str() + colon + 1));
         break;

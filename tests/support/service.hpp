@@ -42,6 +42,10 @@ public:
   uint16_t port() const {
     return port_;
   }
+  /// The HTTPS port when it listens for HTTPS too (tls=on), else 0.
+  uint16_t tls_port() const {
+    return tls_port_;
+  }
   /// `/tmf-api/customerManagement/v4`
   static std::string base_path();
   /// `http://127.0.0.1:<port>/tmf-api/customerManagement/v4`
@@ -63,6 +67,7 @@ public:
 private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
   std::string url_;
   std::string log_path_;
 };
