@@ -1,5 +1,6 @@
 #include "verify.hpp"
 
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -104,6 +105,43 @@ void check_row(std::string_view key, std::string_view text,
     log.add("customer " + shown(key) + ": " + *msg);
 }
 
+/// Checks that `index_counts` holds, for every term of the built indexes,
+/// the number of entries the index holds under it (`held`), and nothing
+/// for terms without entries.
+void check_counts(db::read_txn& txn, const domain::index_layout& built,
+                  std::map<std::string, uint64_t>& held, problem_log& log) {
+  auto res = txn.scan(db::table::index_counts, {},
+                      [&](const db::record_view& rec) {
+    if (!in_built_index(rec.key, built))
+      return true; // an index being built or dropped
+    auto term = std::string{rec.key};
+    uint64_t entries = 0;
+    if (auto i = held.find(term); i != held.end()) {
+      entries = i->second;
+      held.erase(i);
+    }
+    if (rec.json.size() != 8) {
+      log.add("index count " + shown(term) + " is not an 8-byte number");
+      return true;
+    }
+    auto count = db::key_seq(rec.json);
+    if (count != entries)
+      log.add("index count " + shown(term) + " says "
+              + std::to_string(count) + ", the index holds "
+              + std::to_string(entries) + " entr"
+              + (entries == 1 ? "y" : "ies"));
+    return true;
+  });
+  if (res.failed()) {
+    log.add("reading the index counts failed: " + res.error);
+    return;
+  }
+  for (const auto& [term, entries] : held)
+    log.add("index count " + shown(term) + " is missing (the index holds "
+            + std::to_string(entries) + " entr" + (entries == 1 ? "y" : "ies")
+            + ")");
+}
+
 } // namespace
 
 bool verify_store(const std::string& data_dir, uint64_t map_size,
@@ -139,6 +177,7 @@ bool verify_store(const std::string& data_dir, uint64_t map_size,
     log.add("reading the customers failed after " + std::to_string(report.rows)
             + " row(s): " + rows.error);
   } else {
+    std::map<std::string, uint64_t> held; // entries per term
     auto entries = txn.scan(db::table::customer_index, {},
                             [&](const db::record_view& rec) {
                               ++report.index_entries;
@@ -146,6 +185,8 @@ bool verify_store(const std::string& data_dir, uint64_t map_size,
                                 ++stale; // an index being built or dropped
                                 return true;
                               }
+                              ++held[std::string{
+                                domain::index_key_term(rec.key)}];
                               auto key = std::string{rec.key};
                               if (expected.erase(key) == 0)
                                 log.add("index entry " + shown(key)
@@ -153,11 +194,13 @@ bool verify_store(const std::string& data_dir, uint64_t map_size,
                                           "holds it");
                               return true;
                             });
-    if (entries.failed())
+    if (entries.failed()) {
       log.add("reading the index failed: " + entries.error);
-    else
+    } else {
       for (const auto& key : expected)
         log.add("index entry " + shown(key) + " is missing");
+      check_counts(txn, built, held, log);
+    }
   }
   log.finish();
   report.problems = log.count();

@@ -434,6 +434,17 @@ TEST_CASE("verify reports a sound data folder, then every planted fault") {
         != std::string::npos);
   CHECK(out.find(shown(name_key("Deep", "00b-deep")) + " is missing")
         != std::string::npos);
+  // The planted entries bypassed the counts: both disagree now.
+  auto term_of = [](const std::string& key) {
+    return std::string{tmf::domain::index_key_term(key)};
+  };
+  CHECK(out.find("index count " + shown(term_of(name_key("A", ids[0])))
+                 + " says 1, the index holds 0 entries")
+        != std::string::npos);
+  CHECK(out.find("index count "
+                 + shown(term_of(name_key("Ghost", "00a-ghost")))
+                 + " is missing (the index holds 1 entry)")
+        != std::string::npos);
   // The service still serves such a store, and never crashes on it.
   service svc{data};
   http_client http{svc.port()};
