@@ -440,7 +440,7 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
 
 /// Merges the parts of a cluster list: each holds its node's first
 /// offset + limit matches in the global order (id, or the sort keys then
-/// id) and its node's total.
+/// id: domain::sort_before) and its node's total; the totals add up.
 list_page merge_parts(std::vector<list_page>& parts, const list_query& q) {
   std::vector<std::string> items;
   list_page out;
@@ -495,6 +495,11 @@ collector_impl(list_collector_actor::stateful_pointer<collector_state> self,
       part_query.offset = 0;
       part_query.limit = q.offset + q.limit;
       part_query.fields.clear(); // applied after the merge
+      // A node's unsorted page is in the order its plan reads (an index's
+      // value order, say): the parts are asked for the id order, the
+      // order they are merged in, so each holds its first matches in it.
+      if (part_query.sort.empty())
+        part_query.sort.push_back(sort_key{"id", false});
       auto& st = self->state;
       st.expected = 1;
       for (auto& link : links)

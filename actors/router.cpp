@@ -325,6 +325,12 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
           errc::invalid, "offset + limit: at most "
                            + std::to_string(st.cfg.cluster->max_window)
                            + " in a cluster (cluster-max-window)");
+      // A merged page has no continuation token: its links page by offset.
+      if (!q.cursor.empty())
+        return caf::make_error(errc::invalid,
+                               std::string{"cursor: not a continuation token "
+                                           "of this query (a cluster's "
+                                           "lists page by offset)"});
       auto collector = spawn_list_collector(
         self, caf::actor_cast<router_actor>(self), st.cfg.cluster->links);
       return self->delegate(collector, a, std::move(q));
