@@ -484,11 +484,13 @@ void add_message_types(Config& cfg) {
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 /// Shards moving between nodes (cluster):
 /// - `import_atom, chunk` -> rows stored: the chunk's rows with their
-///   versions and index entries (idempotent).
+///   versions, and the entries and counts this node's indexes give them
+///   (idempotent: a row stored already first loses its old entries).
 /// - `held_atom, shard, events` -> true once this node holds `shard`
 ///   (stored mark) and `events` (outbox values) are in its outbox.
 /// - `release_atom, shard` -> rows dropped: the shard's rows, their index
-///   entries and outbox events, and its held mark, in one transaction.
+///   entries (counts decremented) and outbox events, and its held mark
+///   (the mark with the last of one or more transactions).
 /// - `held_atom, shards` -> true once `shards` are marked held (the first
 ///   start of a node in a cluster).
 /// - `probe_atom` -> "" when a write could commit now (a write transaction
