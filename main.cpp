@@ -5,12 +5,14 @@
 // the router stops its customers, the store commits what is pending and
 // closes LMDB.
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,7 @@
 
 #include "actors/config.hpp"
 #include "actors/cluster.hpp"
+#include "actors/index_builder.hpp"
 #include "actors/shard_mover.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
@@ -304,6 +307,7 @@ tmf::http::server_settings http_settings(const tmf::settings& s) {
   }
   hs.request_timeout = s.request_timeout;
   hs.request_log_level = s.request_log_level;
+  hs.partial_content = s.partial_content;
   hs.ready_timeout = s.ops.ready_timeout;
   hs.ready_max_backlog = s.ops.ready_max_backlog;
   hs.tls = s.ops.tls;
@@ -378,18 +382,33 @@ struct service_actors {
   tmf::store_writer_actor writer;
   tmf::notifier_actor notifier;
   tmf::router_actor router;
-  std::vector<tmf::store_reader_actor> readers; ///< the loader included
+  tmf::index_builder_actor builder;
+  /// The loader, the fast lane and the list readers.
+  std::vector<tmf::store_reader_actor> readers;
   std::optional<cluster_parts> cluster;
+  /// When running list queries stop (0: not shutting down).
+  std::shared_ptr<std::atomic<int64_t>> stop_at
+    = std::make_shared<std::atomic<int64_t>>(0);
 
-  /// The cluster parts first, then the router (its customers answer or
-  /// fail their last requests) and the notifier (it stores its positions),
-  /// then the store actors.
+  /// Running list queries stop `t` from now (answering 503).
+  void stop_queries_in(caf::timespan t) {
+    auto at = std::chrono::system_clock::now().time_since_epoch() + t;
+    stop_at->store(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(at).count()));
+  }
+
+  /// The cluster parts first, then the index builder (it stops between two
+  /// batches), the router (its customers answer or fail their last
+  /// requests) and the notifier (it stores its positions), then the store
+  /// actors.
   void stop(caf::actor_system& sys) {
+    stop_queries_in(caf::timespan{0});
     if (cluster)
       stop_cluster(*cluster);
     {
       caf::scoped_actor self{sys};
-      for (auto handle : {caf::actor_cast<caf::actor>(router),
+      for (auto handle : {caf::actor_cast<caf::actor>(builder),
+                          caf::actor_cast<caf::actor>(router),
                           caf::actor_cast<caf::actor>(notifier)}) {
         if (!handle)
           continue;
@@ -404,14 +423,17 @@ struct service_actors {
   }
 };
 
-/// Spawns the store writer and readers, the notifier, the router and, in
-/// a cluster, the links, the shard mover and the published gateway.
-/// Returns one line on failure (the actors already spawned are stopped).
+/// Spawns the store writer and readers, the notifier, the router, the
+/// index builder and, in a cluster, the links, the shard mover and the
+/// published gateway. Returns one line on failure (the actors already
+/// spawned are stopped).
 std::string start_actors(caf::actor_system& sys, const tmf::settings& s,
                          std::shared_ptr<tmf::persistence::environment> env,
+                         const tmf::index_setup& indexes,
                          const tmf::actor_metrics& instruments,
                          service_actors& out) {
-  out.writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments);
+  out.writer = tmf::spawn_store_writer(sys, env, s.max_batch, instruments,
+                                       indexes.layout);
   auto nc = notifier_config(s, out.writer, env);
   nc.metrics = instruments;
   out.notifier = tmf::spawn_notifier(sys, std::move(nc));
@@ -419,25 +441,41 @@ std::string start_actors(caf::actor_system& sys, const tmf::settings& s,
   tmf::router_config rc;
   rc.writer = out.writer;
   rc.metrics = instruments;
+  rc.layout = indexes.layout;
+  tmf::reader_config lane;
+  lane.env = env;
+  lane.layout = indexes.layout;
+  lane.stop_at = out.stop_at;
+  lane.max_sort_window = s.max_sort_window;
+  lane.metrics = instruments;
+  lane.background = true; // scans yield the CPU to everything else
   for (size_t i = 0; i < s.readers; ++i)
-    rc.readers.push_back(tmf::spawn_store_reader(sys, env, instruments));
-  rc.loader = tmf::spawn_store_reader(sys, env, instruments);
+    rc.readers.push_back(tmf::spawn_store_reader(sys, lane));
+  lane.background = false;
+  rc.loader = tmf::spawn_store_reader(sys, lane);
+  lane.overflow = rc.readers; // the fast lane hands big queries over
+  rc.fast = tmf::spawn_store_reader(sys, lane);
   rc.idle_timeout = s.idle_timeout;
   rc.load_timeout = s.request_timeout;
   rc.max_resident = s.max_resident;
   out.readers = rc.readers;
   out.readers.push_back(rc.loader);
+  out.readers.push_back(rc.fast);
   if (s.cluster) {
     out.cluster = start_cluster_links(sys, s, out.notifier);
     rc.cluster = out.cluster->routing;
   }
+  auto loader = rc.loader;
   out.router = tmf::spawn_router(sys, std::move(rc));
+  out.builder = tmf::spawn_index_builder(
+    sys, tmf::builder_config{env, out.writer, out.router, indexes});
   if (!out.cluster)
     return {};
   start_shard_mover(sys, s, *out.cluster, out.writer, out.router,
                     std::move(env));
-  tmf::gateway_targets targets{out.router, out.readers.front(), {},
-                               out.notifier};
+  // Exports read a bounded chunk at a time: the loader's normal priority,
+  // never starved behind scans as a background reader may be.
+  tmf::gateway_targets targets{out.router, loader, {}, out.notifier};
   auto msg = publish_gateway(sys, s, targets, *out.cluster);
   if (!msg.empty())
     out.stop(sys);
@@ -506,6 +544,10 @@ int main(int argc, char** argv) {
                                           error);
   if (!env)
     return fail(error);
+  tmf::index_setup indexes;
+  if (!tmf::prepare_indexes(*env, s.index_paths, indexes, error))
+    return fail("data-dir " + s.data_dir
+                + ": cannot read or record the index markers: " + error);
   tmf::log::info("tmf629d starting: " + tmf::describe(s));
   if (s.batch_scheduling)
     use_batch_scheduling(); // before any thread starts: they inherit it
@@ -525,13 +567,15 @@ int main(int argc, char** argv) {
 
   caf::actor_system sys{cfg};
   service_actors actors;
-  if (auto msg = start_actors(sys, s, std::move(env), instruments, actors);
+  if (auto msg = start_actors(sys, s, std::move(env), indexes, instruments,
+                             actors);
       !msg.empty())
     return fail(msg);
 
   std::unique_ptr<tmf::http::server> http;
   try {
     auto hs = http_settings(s);
+    hs.layout = indexes.layout;
     hs.writer = actors.writer;
     hs.metrics = metrics;
     hs.auth = auth;
@@ -560,6 +604,9 @@ int main(int argc, char** argv) {
   http->mark_unready();
   if (s.ops.unready_delay.count() > 0)
     std::this_thread::sleep_for(s.ops.unready_delay);
+  // A long scan answers 503 before the drain ends, starved or not.
+  actors.stop_queries_in(s.shutdown_timeout * 3 / 4);
+  tmf::end_background_readers();
   http->stop(s.shutdown_timeout);
   actors.stop(sys);
   http.reset(); // after the actors: they may hold request handles

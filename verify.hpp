@@ -2,8 +2,9 @@
 
 // `tmf629d verify`: reads a data folder and reports what it finds -- every
 // customer row parses within the limits this build keeps, starts with its
-// own id, passes the customer schema, and the name index holds exactly the
-// entries the rows call for. It only reads.
+// own id, passes the customer schema, and every built secondary index
+// holds exactly the entries the rows call for, with the count of each of
+// its terms (`index_counts`) equal to its entries. It only reads.
 
 #include <cstdint>
 #include <ostream>

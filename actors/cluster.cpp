@@ -268,13 +268,13 @@ link_actor::behavior_type link_impl(link_ptr self, cluster_config cfg,
     [=](retrieve_atom a, std::string& id, std::vector<std::string>& fields) {
       return forward<customer_doc>(self, a, std::move(id), std::move(fields));
     },
-    [=](patch_atom a, std::string& id, std::string& patch,
-        std::string& correlation) {
-      return forward<customer_doc>(self, a, std::move(id), std::move(patch),
-                                   std::move(correlation));
+    [=](patch_atom a, std::string& id, patch_request& req) {
+      return forward<customer_doc>(self, a, std::move(id), std::move(req));
     },
-    [=](erase_atom a, std::string& id, std::string& correlation) {
-      return forward<bool>(self, a, std::move(id), std::move(correlation));
+    [=](erase_atom a, std::string& id, std::string& correlation,
+        std::string& if_match) {
+      return forward<bool>(self, a, std::move(id), std::move(correlation),
+                           std::move(if_match));
     },
     [=](list_atom a, local_atom l, list_query& q) {
       return forward<list_page>(self, a, l, std::move(q));
@@ -395,19 +395,18 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
         return std::move(*err);
       return self->delegate(self->state.targets.router, a, id, std::move(fields));
     },
-    [=](patch_atom a, const std::string& id, std::string& patch,
-        std::string& correlation) -> caf::result<customer_doc> {
+    [=](patch_atom a, const std::string& id,
+        patch_request& req) -> caf::result<customer_doc> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
-      return self->delegate(self->state.targets.router, a, id, std::move(patch),
-                            std::move(correlation));
+      return self->delegate(self->state.targets.router, a, id, std::move(req));
     },
-    [=](erase_atom a, const std::string& id,
-        std::string& correlation) -> caf::result<bool> {
+    [=](erase_atom a, const std::string& id, std::string& correlation,
+        std::string& if_match) -> caf::result<bool> {
       if (auto err = misrouted(self->state, id))
         return std::move(*err);
       return self->delegate(self->state.targets.router, a, id,
-                            std::move(correlation));
+                            std::move(correlation), std::move(if_match));
     },
     [=](list_atom a, local_atom l,
         list_query& q) -> caf::delegated<list_page> {
@@ -441,7 +440,7 @@ gateway_actor::behavior_type gateway_impl(gateway_ptr self,
 
 /// Merges the parts of a cluster list: each holds its node's first
 /// offset + limit matches in the global order (id, or the sort keys then
-/// id) and its node's total.
+/// id: domain::sort_before) and its node's total; the totals add up.
 list_page merge_parts(std::vector<list_page>& parts, const list_query& q) {
   std::vector<std::string> items;
   list_page out;
@@ -496,6 +495,11 @@ collector_impl(list_collector_actor::stateful_pointer<collector_state> self,
       part_query.offset = 0;
       part_query.limit = q.offset + q.limit;
       part_query.fields.clear(); // applied after the merge
+      // A node's unsorted page is in the order its plan reads (an index's
+      // value order, say): the parts are asked for the id order, the
+      // order they are merged in, so each holds its first matches in it.
+      if (part_query.sort.empty())
+        part_query.sort.push_back(sort_key{"id", false});
       auto& st = self->state;
       st.expected = 1;
       for (auto& link : links)

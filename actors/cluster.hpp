@@ -26,7 +26,7 @@ namespace tmf {
 
 /// The wire protocol of links and gateways; a node refuses peers of
 /// another version (and CAF refuses other `middleman.app-identifiers`).
-constexpr uint32_t cluster_proto = 2;
+constexpr uint32_t cluster_proto = 3;
 
 struct cluster_config {
   domain::membership members;

@@ -1,5 +1,6 @@
 #include "actors/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <tuple>
 #include <limits>
@@ -10,6 +11,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/log.hpp"
+#include "domain/customer_index.hpp"
 #include "domain/hub.hpp"
 
 namespace tmf {
@@ -118,7 +120,17 @@ config::config() {
          "level of the one line logged per request")
     .add(cpu_scheduling, "cpu-scheduling",
          "batch (threads woken by another do not preempt it: fewer context "
-         "switches under load) or normal");
+         "switches under load) or normal")
+    .add(partial_content, "partial-content",
+         "true: a paged list that returns a strict subset answers 206; "
+         "false: 200, as the swagger declares")
+    .add(indexes, "indexes",
+         "attribute paths to index besides name, status, engagedParty.id "
+         "and validFor.startDateTime (comma list, e.g. "
+         "creditProfile.creditScore); a new one is built at start-up")
+    .add(max_sort_window, "max-sort-window",
+         "most offset+limit of a sort on an attribute without an index to "
+         "walk (its entries are kept in memory); larger: 400");
   opt_group{custom_options_, "cluster"}
     .add(cluster_self, "self", "this node's member name (empty: no cluster)")
     .add(cluster_epoch, "epoch",
@@ -139,7 +151,7 @@ config::config() {
   // CAF's remoting, used by a cluster: versioned peers only, and a hung or
   // cut-off peer detected within the connection timeout.
   set("middleman.app-identifiers",
-      std::vector<std::string>{"tmf629-proto-2"});
+      std::vector<std::string>{"tmf629-proto-3"});
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
   ops.add_to(custom_options_);
@@ -257,6 +269,34 @@ std::string config::validate_caps(settings& out) const {
       return msg;
   if (out.max_buffered_bytes < out.max_body_size)
     return "tmf.max-buffered-bytes: must be at least tmf.max-body-size";
+  return {};
+}
+
+std::string config::validate_queries(settings& out) const {
+  out.index_paths = domain::builtin_index_paths();
+  std::string_view rest = indexes;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{}
+                                           : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (item.empty())
+      continue;
+    if (auto msg = domain::check_index_path(item))
+      return "tmf.indexes: " + *msg;
+    if (std::find(out.index_paths.begin(), out.index_paths.end(), item)
+        == out.index_paths.end())
+      out.index_paths.emplace_back(item);
+  }
+  if (out.index_paths.size() > 32)
+    return "tmf.indexes: at most 32 indexes";
+  if (max_sort_window < 1 || max_sort_window > 10000000)
+    return "tmf.max-sort-window: must be between 1 and 10000000";
+  out.max_sort_window = static_cast<uint64_t>(max_sort_window);
   return {};
 }
 
@@ -388,6 +428,8 @@ std::string config::validate(settings& out) const {
     return msg;
   if (auto msg = validate_hub(out); !msg.empty())
     return msg;
+  if (auto msg = validate_queries(out); !msg.empty())
+    return msg;
   if (auto msg = validate_cluster(out); !msg.empty())
     return msg;
   if (!positive(request_timeout))
@@ -414,8 +456,23 @@ std::string config::validate(settings& out) const {
     return "tmf.cpu-scheduling: '" + cpu_scheduling
            + "' is not one of batch, normal";
   out.batch_scheduling = cpu_scheduling == "batch";
+  if (partial_content != "true" && partial_content != "false")
+    return "tmf.partial-content: '" + partial_content
+           + "' is not one of true, false";
+  out.partial_content = partial_content == "true";
   return ops.validate(out.ops);
 }
+
+namespace {
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs)
+    out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+} // namespace
 
 std::string describe(const settings& s) {
   auto ms = [](caf::timespan x) {
@@ -462,6 +519,9 @@ std::string describe(const settings& s) {
          + " request-log-level="
          + log::to_string(static_cast<log::level>(s.request_log_level))
          + " cpu-scheduling=" + (s.batch_scheduling ? "batch" : "normal")
+         + " partial-content=" + (s.partial_content ? "true" : "false")
+         + " indexes=" + join(s.index_paths)
+         + " max-sort-window=" + std::to_string(s.max_sort_window)
          + (s.cluster ? " cluster.self=" + s.cluster->self + " cluster.epoch="
                           + std::to_string(s.cluster->epoch) + " members="
                           + std::to_string(s.cluster->members.size())

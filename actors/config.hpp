@@ -62,6 +62,12 @@ struct settings {
   int log_level = 1;         ///< tmf::log::level
   int request_log_level = 1; ///< level of the per-request lines
   bool batch_scheduling = true; ///< threads run SCHED_BATCH (cpu-scheduling)
+  /// A paged list that is a strict subset answers 206 (else 200).
+  bool partial_content = true;
+  /// Every indexed attribute path: the built-in ones, then `indexes`.
+  std::vector<std::string> index_paths;
+  /// Most offset+limit of a sort no index gives in order.
+  uint64_t max_sort_window = 100000;
   /// The `[cluster]` group; nothing for a single node.
   std::optional<domain::membership> cluster;
   std::string cluster_address;      ///< CAF bind address (default: self's)
@@ -117,6 +123,9 @@ struct config : caf::actor_system_config {
   std::string log_level = "info";
   std::string request_log_level = "info";
   std::string cpu_scheduling = "batch";
+  std::string partial_content = "true";
+  std::string indexes;
+  int64_t max_sort_window = 100000;
   std::string cluster_self;
   int64_t cluster_epoch = 0;
   std::vector<std::string> cluster_members;
@@ -146,6 +155,8 @@ private:
   /// The event hub's keys (hub-...); part of `validate`.
   std::string validate_hub(settings& out) const;
 
+  /// The query keys (indexes, max-sort-window); part of `validate`.
+  std::string validate_queries(settings& out) const;
   /// The `[cluster]` group; part of `validate`.
   std::string validate_cluster(settings& out) const;
 };

@@ -13,6 +13,7 @@
 #include "domain/events.hpp"
 #include "domain/customer_index.hpp"
 #include "domain/customer_rules.hpp"
+#include "domain/etag.hpp"
 #include "domain/json_body.hpp"
 #include "domain/stored_text.hpp"
 
@@ -40,6 +41,21 @@ struct customer_state {
 namespace {
 
 using self_ptr = customer_actor::stateful_pointer<customer_state>;
+
+/// The index terms of `doc` in the service's indexes.
+std::vector<std::string> index_terms(const customer_state& st,
+                                     const nlohmann::json& doc) {
+  return st.env.layout ? st.env.layout->terms(doc)
+                       : std::vector<std::string>{};
+}
+
+/// The index terms of the stored text (parsed when it is not yet).
+std::vector<std::string> terms_of_text(const customer_state& st) {
+  if (!st.env.layout)
+    return {};
+  return st.parsed ? st.env.layout->terms(st.doc)
+                   : st.env.layout->terms_of_text(st.text);
+}
 
 caf::error no_such_customer(const std::string& id) {
   return caf::make_error(errc::not_found, "no customer with id " + id);
@@ -133,18 +149,21 @@ void write_then(self_ptr self, store_write w,
 }
 
 
-/// Adds to `w` the index entries that differ between `old_terms` and the
-/// terms of `after`.
-void diff_index(const std::vector<std::string>& old_terms,
-                const nlohmann::json& after, const std::string& id,
-                store_write& w) {
-  auto new_terms = domain::index_terms(after);
+/// Adds to `w` the index entries of `after` and the removal of those of
+/// `old_terms` it no longer has. Every entry of `after` is written, not
+/// only the new ones: an index being built may lack them (its builder
+/// skips a customer that changed after it was read), and writing an entry
+/// that exists changes nothing.
+void diff_index(const customer_state& st,
+                const std::vector<std::string>& old_terms,
+                const nlohmann::json& after, store_write& w) {
+  const auto& id = st.id;
+  auto new_terms = index_terms(st, after);
   auto has = [](const std::vector<std::string>& xs, const std::string& x) {
     return std::find(xs.begin(), xs.end(), x) != xs.end();
   };
   for (auto& t : new_terms)
-    if (!has(old_terms, t))
-      w.index_add.emplace_back(domain::index_key(t, id));
+    w.index_add.emplace_back(domain::index_key(t, id));
   for (auto& t : old_terms)
     if (!has(new_terms, t))
       w.index_remove.emplace_back(domain::index_key(t, id));
@@ -240,6 +259,35 @@ retrieve_fields(self_ptr self, const std::vector<std::string>& fields) {
     domain::id_first_text(domain::select_fields(st.doc, fields))};
 }
 
+/// The error of a request whose If-Match does not name version `version`,
+/// or nothing when it does (or has none).
+std::optional<caf::error> check_if_match(const customer_state& st,
+                                         const std::string& if_match) {
+  if (if_match.empty() || domain::if_match(if_match, st.version))
+    return std::nullopt;
+  return caf::make_error(errc::precondition_failed,
+                         "If-Match does not name the current version of "
+                         "customer "
+                           + st.id + " (ETag " + domain::etag_of(st.version)
+                           + ")");
+}
+
+/// The top-level members whose values differ between `before` and
+/// `after` (both objects).
+std::vector<std::string> changed_members(const nlohmann::json& before,
+                                         const nlohmann::json& after) {
+  std::vector<std::string> out;
+  for (auto& [key, value] : before.items()) {
+    auto i = after.find(key);
+    if (i == after.end() || *i != value)
+      out.push_back(key);
+  }
+  for (auto& [key, value] : after.items())
+    if (!before.contains(key))
+      out.push_back(key);
+  return out;
+}
+
 /// The merge patch `patch_text` of customer `id`, parsed, without `id` and
 /// `href` (http/ has checked that `href`, if present, names this customer;
 /// `id` may only repeat the customer's own).
@@ -264,19 +312,40 @@ caf::expected<nlohmann::json> read_patch(const std::string& id,
   return patch;
 }
 
-caf::result<customer_doc> patch(self_ptr self, const std::string& patch_text,
-                                const std::string& correlation) {
-  if (auto err = accept(self))
-    return std::move(*err);
+/// Writes `w`, a change of the customer to `after` (valid, different from
+/// the current document), and answers with the new document; `restore`
+/// puts the parsed document back when the write fails.
+template <class Restore>
+caf::result<customer_doc> commit_change(self_ptr self, store_write w,
+                                        std::vector<std::string> changed,
+                                        const std::string& correlation,
+                                        Restore restore) {
   auto& st = self->state;
-  auto patch = read_patch(st.id, patch_text);
+  w.events = events_of(domain::patch_events(std::move(changed)), correlation,
+                       w.json);
+  auto rp = self->make_response_promise<customer_doc>();
+  st.pending_text = w.json;
+  write_then(
+    self, std::move(w), rp,
+    [=](uint64_t version) {
+      auto& st = self->state;
+      st.version = version;
+      st.text = std::move(st.pending_text);
+      return st.current();
+    },
+    std::move(restore));
+  return rp;
+}
+
+caf::result<customer_doc> merge_patch(self_ptr self,
+                                      const patch_request& req) {
+  auto& st = self->state;
+  auto patch = read_patch(st.id, req.body);
   if (!patch)
     return std::move(patch.error());
-  if (auto err = ensure_parsed(st))
-    return std::move(*err);
   // The patch is applied to the document in place; `undo` puts the
   // touched members back when it is refused or its write fails.
-  auto old_terms = domain::index_terms(st.doc);
+  auto old_terms = index_terms(st, st.doc);
   auto undo = std::make_shared<undo_log>(st.doc, *patch);
   auto refuse = [&](std::string msg) {
     undo->restore(st.doc);
@@ -291,29 +360,62 @@ caf::result<customer_doc> patch(self_ptr self, const std::string& patch_text,
     return st.current(); // nothing changed: no write, same version
   store_write w{store_write::replace, st.id, domain::id_first_text(st.doc),
                 st.version, {}, {}, {}};
-  diff_index(old_terms, st.doc, st.id, w);
-  w.events = events_of(domain::patch_events(std::move(changed)), correlation,
-                       w.json);
-  auto rp = self->make_response_promise<customer_doc>();
-  st.pending_text = w.json;
-  write_then(
-    self, std::move(w), rp,
-    [=](uint64_t version) {
-      auto& st = self->state;
-      st.version = version;
-      st.text = std::move(st.pending_text);
-      return st.current();
-    },
-    [=] { undo->restore(self->state.doc); });
-  return rp;
+  diff_index(st, old_terms, st.doc, w);
+  return commit_change(self, std::move(w), std::move(changed),
+                       req.correlation,
+                       [=] { undo->restore(self->state.doc); });
 }
 
-caf::result<bool> erase(self_ptr self, const std::string& correlation) {
+/// Applies an RFC 6902 JSON Patch to a copy of the document: all
+/// operations or none; the copy replaces the document once committed.
+caf::result<customer_doc> json_patch(self_ptr self,
+                                     const patch_request& req) {
+  auto& st = self->state;
+  nlohmann::json patch;
+  std::string error;
+  if (!domain::parse_json(req.body, domain::max_stored_depth, patch, error))
+    return caf::make_error(errc::invalid, "the patch " + error);
+  auto after = std::make_shared<nlohmann::json>();
+  if (auto failure = domain::apply_json_patch(st.doc, patch, *after))
+    return caf::make_error(failure->conflict ? errc::conflict : errc::invalid,
+                           std::move(failure->message));
+  if (auto msg = domain::check_customer(*after))
+    return caf::make_error(errc::invalid, std::move(*msg));
+  auto changed = changed_members(st.doc, *after);
+  if (changed.empty())
+    return st.current();
+  store_write w{store_write::replace, st.id, domain::id_first_text(*after),
+                st.version, {}, {}, {}};
+  diff_index(st, index_terms(st, st.doc), *after, w);
+  auto before = std::make_shared<nlohmann::json>(std::move(st.doc));
+  st.doc = std::move(*after);
+  return commit_change(self, std::move(w), std::move(changed),
+                       req.correlation,
+                       [=] { self->state.doc = std::move(*before); });
+}
+
+caf::result<customer_doc> patch(self_ptr self, const patch_request& req) {
   if (auto err = accept(self))
     return std::move(*err);
   auto& st = self->state;
+  if (auto err = check_if_match(st, req.if_match))
+    return std::move(*err);
+  if (auto err = ensure_parsed(st))
+    return std::move(*err);
+  if (req.kind == patch_request::json_patch)
+    return json_patch(self, req);
+  return merge_patch(self, req);
+}
+
+caf::result<bool> erase(self_ptr self, const std::string& correlation,
+                        const std::string& if_match) {
+  if (auto err = accept(self))
+    return std::move(*err);
+  auto& st = self->state;
+  if (auto err = check_if_match(st, if_match))
+    return std::move(*err);
   // The index terms come from the text without parsing the document.
-  auto terms = domain::index_terms_of_text(st.text);
+  auto terms = terms_of_text(st);
   auto rp = self->make_response_promise<bool>();
   write_then(self,
              store_write{store_write::erase, st.id, {}, st.version, {},
@@ -361,12 +463,10 @@ customer_impl(self_ptr self, std::string id, bool fresh, customer_env env) {
     [=](retrieve_atom, const std::vector<std::string>& fields) {
       return retrieve_fields(self, fields);
     },
-    [=](patch_atom, const std::string& patch_text,
-        const std::string& correlation) {
-      return patch(self, patch_text, correlation);
-    },
-    [=](erase_atom, const std::string& correlation) {
-      return erase(self, correlation);
+    [=](patch_atom, const patch_request& req) { return patch(self, req); },
+    [=](erase_atom, const std::string& correlation,
+        const std::string& if_match) {
+      return erase(self, correlation, if_match);
     },
     [=](passivate_atom) { report_idle(self); },
   };

@@ -5,12 +5,17 @@
 // memory (its stored JSON text, parsed lazily for patches), serialises every
 // operation on it, and answers only after the store writer has committed.
 
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
 #include "actors/protocol.hpp"
+
+namespace tmf::domain {
+class index_layout;
+}
 
 namespace tmf {
 
@@ -20,6 +25,8 @@ struct customer_env {
   store_writer_actor writer; ///< commits changes
   store_reader_actor reader; ///< loads the stored document
   caf::timespan load_timeout = std::chrono::seconds(5);
+  /// The secondary indexes whose entries each write keeps; null: none.
+  std::shared_ptr<const domain::index_layout> layout;
 };
 
 /// Spawns the customer actor of `id` as a child of `parent` (the router).

@@ -18,6 +18,8 @@ std::string to_string(errc x) {
       return "store_failed";
     case errc::unavailable:
       return "unavailable";
+    case errc::precondition_failed:
+      return "precondition_failed";
   }
   return "unknown";
 }

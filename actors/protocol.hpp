@@ -39,10 +39,12 @@ struct customer_doc {
 };
 
 /// One page of a list query: `total` matches after filtering, `items` the
-/// stored JSON texts of the page, in order.
+/// stored JSON texts of the page, in order, and where the next page
+/// starts (a continuation token; empty when the walk has none).
 struct list_page {
   uint64_t total = 0;
   std::vector<std::string> items;
+  std::string next_cursor;
 };
 
 /// One durable write for the store writer: a customer row and the changes
@@ -58,6 +60,37 @@ struct store_write {
   /// Outbox texts of the events of this write (domain/events.hpp), stored
   /// in the same transaction when a hub subscription exists.
   std::vector<std::string> events;
+};
+
+/// One step of maintaining the secondary indexes outside customer writes
+/// (the index builder's work, committed by the store writer in a
+/// transaction of its own).
+struct index_write {
+  enum kind_t : uint8_t {
+    row,         ///< store `keys` for customer `key` if it still has
+                 ///< `version` (else its own writes keep its entries)
+    erase_range, ///< remove index entries and counts from `key` up to
+                 ///< `value` (empty: the end), at most `version` of each
+    set_meta,    ///< meta `key` = `value`
+    erase_meta,  ///< remove meta `key`
+  };
+  uint8_t kind = row;
+  std::string key;
+  std::string value;
+  uint64_t version = 0;
+  std::vector<std::string> keys;
+};
+
+/// A PATCH of one customer as http/ received it.
+struct patch_request {
+  enum kind_t : uint8_t {
+    merge_patch, ///< RFC 7386 (application/merge-patch+json, application/json)
+    json_patch,  ///< RFC 6902 (application/json-patch+json)
+  };
+  uint8_t kind = merge_patch;
+  std::string body;        ///< the patch document's JSON text
+  std::string if_match;    ///< the If-Match header; empty: unconditional
+  std::string correlation; ///< X-Correlation-ID; empty: none
 };
 
 /// A hub subscription (TMF630 EventSubscription).
@@ -146,6 +179,7 @@ enum class errc : uint8_t {
   store_failed,  ///< LMDB or I/O failure; nothing was written or read.
   unavailable,   ///< The service is shutting down or overloaded, or its
                  ///< data folder was removed or replaced under it.
+  precondition_failed, ///< If-Match names another version.
 };
 
 /// Returns the name of `x` ("invalid", "not_found", ...).
@@ -163,13 +197,26 @@ typename Inspector::result_type inspect(Inspector& f, customer_doc& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_page& x) {
-  return f(caf::meta::type_name("tmf.list_page.v1"), x.total, x.items);
+  return f(caf::meta::type_name("tmf.list_page.v2"), x.total, x.items,
+           x.next_cursor);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_write& x) {
   return f(caf::meta::type_name("tmf.store_write.v1"), x.kind, x.id, x.json,
            x.expected_version, x.index_add, x.index_remove, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, index_write& x) {
+  return f(caf::meta::type_name("tmf.index_write.v1"), x.kind, x.key,
+           x.value, x.version, x.keys);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, patch_request& x) {
+  return f(caf::meta::type_name("tmf.patch_request.v1"), x.kind, x.body,
+           x.if_match, x.correlation);
 }
 
 template <class Inspector>
@@ -229,8 +276,8 @@ typename Inspector::result_type inspect(Inspector& f, sort_key& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_query& x) {
-  return f(caf::meta::type_name("tmf.list_query.v1"), x.filters, x.sort,
-           x.offset, x.limit, x.fields, x.deadline_ns);
+  return f(caf::meta::type_name("tmf.list_query.v2"), x.filters, x.sort,
+           x.offset, x.limit, x.fields, x.deadline_ns, x.cursor);
 }
 
 } // namespace tmf::domain
@@ -241,6 +288,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(tmf, (tmf::customer_doc))
   CAF_ADD_TYPE_ID(tmf, (tmf::list_page))
   CAF_ADD_TYPE_ID(tmf, (tmf::store_write))
+  CAF_ADD_TYPE_ID(tmf, (tmf::patch_request))
+  CAF_ADD_TYPE_ID(tmf, (tmf::index_write))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::index_write>))
+  CAF_ADD_TYPE_ID(tmf, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(tmf, (tmf::domain::list_query))
   CAF_ADD_TYPE_ID(tmf, (tmf::hub_record))
   CAF_ADD_TYPE_ID(tmf, (std::vector<tmf::hub_record>))
@@ -274,6 +325,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(tmf, caf::first_custom_type_id)
   CAF_ADD_ATOM(tmf, tmf, delivered_atom, "delivered")
   CAF_ADD_ATOM(tmf, tmf, retry_atom, "retry")
   CAF_ADD_ATOM(tmf, tmf, start_atom, "start")
+  CAF_ADD_ATOM(tmf, tmf, index_atom, "index")
   CAF_ADD_ATOM(tmf, tmf, hello_atom, "hello")
   CAF_ADD_ATOM(tmf, tmf, local_atom, "local")
   CAF_ADD_ATOM(tmf, tmf, probe_atom, "probe")
@@ -287,6 +339,7 @@ CAF_END_TYPE_ID_BLOCK(tmf)
 static_assert(caf::has_type_id<tmf::customer_doc>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::list_page>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::store_write>::value, "type ID block");
+static_assert(caf::has_type_id<tmf::patch_request>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::hub_record>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::parked_event>::value, "type ID block");
 static_assert(caf::has_type_id<tmf::notifier_write>::value, "type ID block");
@@ -316,9 +369,9 @@ using peer_interface = caf::typed_actor<
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string,
                   std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<patch_atom, std::string, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string,
+                  std::string>::with<bool>,
   caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::replies_to<export_atom, uint16_t, std::string>::with<shard_chunk>,
   caf::replies_to<held_atom, std::vector<uint16_t>>::with<
@@ -424,14 +477,20 @@ void add_message_types(Config& cfg) {
 /// - `write_atom, notifier_writes` -> true once committed (the notifier's
 ///   cursors, parked events, unsubscriptions, outbox trimming).
 /// - `start_atom, notifier`: the notifier to tell about committed events.
+/// - `index_atom, index_writes` -> one number per write (row: 1 when
+///   stored, 0 when the customer changed or went meanwhile; erase_range:
+///   the index entries removed, their counts go along), in a transaction
+///   of their own after the pending batch.
 /// - `flush_atom`: internal (commits the pending batch); sent to itself.
 /// Shards moving between nodes (cluster):
 /// - `import_atom, chunk` -> rows stored: the chunk's rows with their
-///   versions and index entries (idempotent).
+///   versions, and the entries and counts this node's indexes give them
+///   (idempotent: a row stored already first loses its old entries).
 /// - `held_atom, shard, events` -> true once this node holds `shard`
 ///   (stored mark) and `events` (outbox values) are in its outbox.
 /// - `release_atom, shard` -> rows dropped: the shard's rows, their index
-///   entries and outbox events, and its held mark, in one transaction.
+///   entries (counts decremented) and outbox events, and its held mark
+///   (the mark with the last of one or more transactions).
 /// - `held_atom, shards` -> true once `shards` are marked held (the first
 ///   start of a node in a cluster).
 /// - `probe_atom` -> "" when a write could commit now (a write transaction
@@ -439,6 +498,8 @@ void add_message_types(Config& cfg) {
 ///   (readiness, http/health.cpp). Answered after the writes before it.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, store_write>::with<uint64_t>,
+  caf::replies_to<index_atom, std::vector<index_write>>::with<
+    std::vector<uint64_t>>,
   caf::replies_to<subscribe_atom, std::string, std::string>::with<uint64_t>,
   caf::replies_to<write_atom, std::vector<notifier_write>>::with<bool>,
   caf::reacts_to<start_atom, notifier_actor>,
@@ -471,11 +532,15 @@ using store_reader_actor = caf::typed_actor<
 /// - `retrieve_atom` -> the current document; errc::not_found if absent.
 /// - `retrieve_atom, fields` -> the same reduced to `fields` (TMF630
 ///   selection, see customer_fields.hpp), still starting with the id.
-/// - `patch_atom, merge_patch_json, correlation_id` -> the patched,
-///   re-validated, committed document; errc::invalid with a message when
-///   the result breaks the schema.
-/// - `erase_atom, correlation_id` -> true once the delete is committed;
-///   errc::not_found.
+/// - `patch_atom, patch_request` -> the patched, re-validated, committed
+///   document: a merge patch or a JSON Patch (all operations or none);
+///   errc::invalid with a message when the patch is malformed or the result
+///   breaks the schema, errc::conflict when a JSON Patch does not apply (a
+///   failed `test`, a missing path), errc::precondition_failed when the
+///   request's If-Match does not name the current version (compared in
+///   the actor, so no other change can come between).
+/// - `erase_atom, correlation_id, if_match` -> true once the delete is
+///   committed; errc::not_found, errc::precondition_failed.
 /// Writes carry the request's X-Correlation-ID (empty: none) into the
 /// events they emit (domain/events.hpp).
 /// - `passivate_atom`: from the router, when the customer has been idle for
@@ -486,8 +551,8 @@ using customer_actor = caf::typed_actor<
                   std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string>::with<bool>,
+  caf::replies_to<patch_atom, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::reacts_to<passivate_atom>>;
 
 /// The router: the only place that maps an id to its owner. It holds no
@@ -495,9 +560,9 @@ using customer_actor = caf::typed_actor<
 /// answers the original sender directly.
 /// - `create_atom, json, index_terms, correlation_id` -> the new
 ///   customer's document (see customer_actor).
-/// - `retrieve_atom, id[, fields]`, `patch_atom, id, json, correlation_id`,
-///   `erase_atom, id, correlation_id`: as the customer_actor messages, for
-///   customer `id`.
+/// - `retrieve_atom, id[, fields]`, `patch_atom, id, patch_request`,
+///   `erase_atom, id, correlation_id, if_match`: as the customer_actor
+///   messages, for customer `id`.
 /// - `list_atom, query` -> a page: from one of the store readers, or in a
 ///   cluster merged from every node's part (offset + limit capped).
 /// - `list_atom, local_atom, query` -> the page of this node's shards only.
@@ -506,6 +571,8 @@ using customer_actor = caf::typed_actor<
 ///   was forwarded to it since (no message in flight).
 /// - `sweep_atom`: internal timer; asks customers idle for the idle timeout
 ///   to passivate.
+/// - `index_atom, paths`: from the index builder: these indexes are built;
+///   list queries they answer take the fast lane from now on.
 /// - `held_atom, waiting, leaving` (cluster, from the shard mover): the
 ///   shards this node owns but has not taken over yet (their requests
 ///   answer 503) and how many shards it still holds for other owners
@@ -518,15 +585,23 @@ using router_actor = caf::typed_actor<
   caf::replies_to<retrieve_atom, std::string>::with<customer_doc>,
   caf::replies_to<retrieve_atom, std::string,
                   std::vector<std::string>>::with<customer_doc>,
-  caf::replies_to<patch_atom, std::string, std::string,
-                  std::string>::with<customer_doc>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<patch_atom, std::string, patch_request>::with<customer_doc>,
+  caf::replies_to<erase_atom, std::string, std::string,
+                  std::string>::with<bool>,
   caf::replies_to<list_atom, list_query>::with<list_page>,
   caf::replies_to<list_atom, local_atom, list_query>::with<list_page>,
   caf::reacts_to<idle_atom, std::string, uint64_t>,
   caf::reacts_to<sweep_atom>,
+  caf::reacts_to<index_atom, std::vector<std::string>>,
   caf::reacts_to<held_atom, std::vector<uint16_t>, uint64_t>,
   caf::replies_to<probe_atom>::with<uint64_t>>;
+
+/// The index builder (actors/index_builder.hpp): cleans out index entries
+/// of dropped or rebuilt indexes and builds new ones in batches through
+/// the store writer, logging its progress.
+/// - `index_atom`: do the next step (sent to itself, so that an exit
+///   message is handled between batches).
+using index_builder_actor = caf::typed_actor<caf::reacts_to<index_atom>>;
 
 } // namespace tmf
 

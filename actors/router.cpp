@@ -5,6 +5,7 @@
 #include <list>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@
 #include "actors/customer.hpp"
 #include "domain/customer_id.hpp"
 #include "domain/customer_index.hpp"
+#include "domain/query_plan.hpp"
 
 namespace tmf {
 
@@ -43,6 +45,8 @@ struct router_state {
   size_t passivated = 0;      ///< since memory was last handed back
   std::unordered_map<caf::actor_id, std::string> ids; ///< handle -> id
   size_t next_reader = 0;
+  std::vector<size_t> in_flight;   ///< list queries per reader
+  std::set<std::string> ready;     ///< built indexes
   std::minstd_rand shard_rng{std::random_device{}()};
   /// Cluster: owned shards not taken over yet (their requests answer 503)
   /// and the owned ones that are, to create in.
@@ -63,6 +67,7 @@ customer_actor spawn_customer(router_ptr self, const std::string& id,
                  ? st.cfg.loader
                  : st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
   env.load_timeout = st.cfg.load_timeout;
+  env.layout = st.cfg.layout;
   auto handle = tmf::spawn_customer(self, id, fresh, std::move(env));
   self->monitor(handle);
   st.ids.emplace(handle.id(), id);
@@ -137,9 +142,10 @@ std::optional<caf::error> moving_here(router_state& st,
                              "retry");
 }
 
-/// A list query of this node's shards: point queries take the loader's
-/// lane, so they never wait behind a scan, which may hold a list reader
-/// until the request timeout. While shards move, a part would miss rows
+caf::result<list_page> route_list(router_ptr self, list_query q);
+
+/// A list query of this node's shards, on the lane its plan needs
+/// (route_list). While shards move, a part would miss rows
 /// or count them twice: it is refused.
 caf::result<list_page> local_list(router_ptr self, list_query q) {
   auto& st = self->state;
@@ -149,10 +155,7 @@ caf::result<list_page> local_list(router_ptr self, list_query q) {
     return caf::make_error(errc::unavailable,
                            std::string{"shards are moving between the "
                                        "cluster's nodes; retry"});
-  if (st.cfg.loader && domain::is_point_query(q))
-    return self->delegate(st.cfg.loader, list_atom_v, std::move(q));
-  auto& reader = st.cfg.readers[st.next_reader++ % st.cfg.readers.size()];
-  return self->delegate(reader, list_atom_v, std::move(q));
+  return route_list(self, std::move(q));
 }
 
 /// How often the router looks for idle customers.
@@ -189,6 +192,45 @@ void sweep(router_ptr self) {
 #endif
   }
   self->delayed_send(self, sweep_interval(st.cfg.idle_timeout), sweep_atom_v);
+}
+
+/// Sends a query that reads every customer to the reader with the fewest
+/// such queries in flight, so that an idle reader takes it.
+caf::result<list_page> to_least_busy(router_ptr self, list_query q) {
+  auto& st = self->state;
+  auto& busy = st.in_flight;
+  busy.resize(st.cfg.readers.size());
+  auto i = static_cast<size_t>(std::min_element(busy.begin(), busy.end())
+                               - busy.begin());
+  ++busy[i];
+  auto rp = self->make_response_promise<list_page>();
+  // Readers are local, owned and always answer (their runs end at the
+  // query's deadline).
+  self->request(st.cfg.readers[i], caf::infinite, list_atom_v, std::move(q))
+    .then(
+      [=](list_page& page) mutable {
+        --self->state.in_flight[i];
+        rp.deliver(std::move(page));
+      },
+      [=](caf::error& err) mutable {
+        --self->state.in_flight[i];
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+/// Queries an index or key lookups answer take the fast lane; the others
+/// go to an idle reader.
+caf::result<list_page> route_list(router_ptr self, list_query q) {
+  auto& st = self->state;
+  static const domain::index_layout none;
+  const auto& layout = st.cfg.layout ? *st.cfg.layout : none;
+  auto plan = domain::plan_list(q, layout, [&](const domain::index_spec& s) {
+    return st.ready.count(s.path) > 0;
+  });
+  if (st.cfg.fast && !domain::reads_everything(plan))
+    return self->delegate(st.cfg.fast, list_atom_v, std::move(q));
+  return to_least_busy(self, std::move(q));
 }
 
 router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
@@ -255,23 +297,23 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
         return std::move(*err);
       return self->delegate(owner(self, id), a, std::move(fields));
     },
-    [=](patch_atom a, const std::string& id, std::string& patch,
-        std::string& correlation) -> caf::result<customer_doc> {
+    [=](patch_atom a, const std::string& id,
+        patch_request& req) -> caf::result<customer_doc> {
       if (auto* link = remote_owner(self->state, id))
-        return self->delegate(*link, a, id, std::move(patch),
-                              std::move(correlation));
+        return self->delegate(*link, a, id, std::move(req));
       if (auto err = moving_here(self->state, id))
         return std::move(*err);
-      return self->delegate(owner(self, id), a, std::move(patch),
-                            std::move(correlation));
+      return self->delegate(owner(self, id), a, std::move(req));
     },
-    [=](erase_atom a, const std::string& id,
-        std::string& correlation) -> caf::result<bool> {
+    [=](erase_atom a, const std::string& id, std::string& correlation,
+        std::string& if_match) -> caf::result<bool> {
       if (auto* link = remote_owner(self->state, id))
-        return self->delegate(*link, a, id, std::move(correlation));
+        return self->delegate(*link, a, id, std::move(correlation),
+                              std::move(if_match));
       if (auto err = moving_here(self->state, id))
         return std::move(*err);
-      return self->delegate(owner(self, id), a, std::move(correlation));
+      return self->delegate(owner(self, id), a, std::move(correlation),
+                            std::move(if_match));
     },
     [=](list_atom a, list_query& q) -> caf::result<list_page> {
       auto& st = self->state;
@@ -283,12 +325,21 @@ router_actor::behavior_type router_impl(router_ptr self, router_config cfg) {
           errc::invalid, "offset + limit: at most "
                            + std::to_string(st.cfg.cluster->max_window)
                            + " in a cluster (cluster-max-window)");
+      // A merged page has no continuation token: its links page by offset.
+      if (!q.cursor.empty())
+        return caf::make_error(errc::invalid,
+                               std::string{"cursor: not a continuation token "
+                                           "of this query (a cluster's "
+                                           "lists page by offset)"});
       auto collector = spawn_list_collector(
         self, caf::actor_cast<router_actor>(self), st.cfg.cluster->links);
       return self->delegate(collector, a, std::move(q));
     },
     [=](list_atom, local_atom, list_query& q) {
       return local_list(self, std::move(q));
+    },
+    [=](index_atom, const std::vector<std::string>& ready) {
+      self->state.ready.insert(ready.begin(), ready.end());
     },
     [=](sweep_atom) { sweep(self); },
     [=](held_atom, const std::vector<uint16_t>& waiting, uint64_t leaving) {

@@ -15,16 +15,27 @@
 #include "actors/metrics.hpp"
 #include "actors/protocol.hpp"
 
+namespace tmf::domain {
+class index_layout;
+}
+
 namespace tmf {
 
 /// What the router needs: the store actors and the customer timings.
 struct router_config {
   store_writer_actor writer;
-  std::vector<store_reader_actor> readers; ///< list queries; at least one
-  /// Loads of customer documents and list queries answered by key lookups
-  /// (domain::is_point_query). A separate reader keeps them from waiting
-  /// behind list scans; when unset, the readers do this work too.
+  /// List queries that read every customer (scans, sorts without an
+  /// index); each goes to the one with the fewest queries in flight.
+  std::vector<store_reader_actor> readers;
+  /// Loads of customer documents. A separate reader keeps them from
+  /// waiting behind list scans; when unset, the readers do this work too.
   store_reader_actor loader;
+  /// The fast lane: list queries answered by key lookups or an index
+  /// (never waiting behind a scan); when unset, they go to the readers.
+  store_reader_actor fast;
+  /// The secondary indexes (customers compute their entries, the router
+  /// plans lanes); null: none.
+  std::shared_ptr<const domain::index_layout> layout;
   /// Customers unused this long are asked to passivate (checked by one
   /// router timer, at half this period).
   caf::timespan idle_timeout = std::chrono::seconds(60);

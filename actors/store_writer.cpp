@@ -47,6 +47,9 @@ struct store_writer_state {
   /// The data folder was found removed or replaced (logged once).
   bool gone_logged = false;
   actor_metrics metrics;
+  /// The service's indexes: the entries of rows a shard move brings or
+  /// takes away (null: none).
+  std::shared_ptr<const domain::index_layout> layout;
 };
 
 using writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
@@ -73,6 +76,14 @@ void load_outbox_state(store_writer_state& st) {
                  + std::to_string(st.last_seq));
 }
 
+/// A counted index entry op, dependent on the customer op before it: the
+/// count under the entry's term changes with it.
+db::write_op index_op(db::write_op::kind_t kind, std::string key) {
+  std::string term{domain::index_key_term(key)};
+  return db::write_op{kind, db::table::customer_index, std::move(key),
+                      std::move(term), 0, true};
+}
+
 /// Appends the customer op of `w`, then its index entries and events as
 /// dependent ops (written only when the customer op succeeds).
 void append_ops(store_writer_state& st, store_write&& w) {
@@ -94,12 +105,9 @@ void append_ops(store_writer_state& st, store_write&& w) {
   op.expected_version = w.expected_version;
   ops.emplace_back(std::move(op));
   for (auto& key : w.index_remove)
-    ops.push_back(db::write_op{db::write_op::discard,
-                               db::table::customer_index, std::move(key), {},
-                               0, true});
+    ops.push_back(index_op(db::write_op::index_discard, std::move(key)));
   for (auto& key : w.index_add)
-    ops.push_back(db::write_op{db::write_op::put, db::table::customer_index,
-                               std::move(key), {}, 0, true});
+    ops.push_back(index_op(db::write_op::index_put, std::move(key)));
   if (st.subscriptions == 0)
     return;
   for (auto& event : w.events) {
@@ -261,6 +269,73 @@ void schedule_commit(writer_ptr self) {
   }
 }
 
+/// The ops of the index builder's writes; `first` gets the position of
+/// the op whose result answers each write.
+std::vector<db::write_op> index_ops(std::vector<index_write>& writes,
+                                    std::vector<size_t>& first) {
+  std::vector<db::write_op> ops;
+  auto meta = db::table::meta;
+  for (auto& w : writes) {
+    first.push_back(ops.size());
+    switch (w.kind) {
+      case index_write::row:
+        ops.push_back(db::write_op{db::write_op::check, db::table::customers,
+                                   w.key, {}, w.version});
+        for (auto& key : w.keys)
+          ops.push_back(index_op(db::write_op::index_put, std::move(key)));
+        break;
+      case index_write::erase_range:
+        for (auto tbl : {db::table::customer_index, db::table::index_counts}) {
+          db::write_op op{db::write_op::erase_range, tbl, w.key, w.value, 0};
+          op.limit = w.version;
+          ops.push_back(std::move(op));
+        }
+        break;
+      case index_write::set_meta:
+        ops.push_back(db::write_op{db::write_op::put, meta, w.key, w.value,
+                                   0});
+        break;
+      default:
+        ops.push_back(db::write_op{db::write_op::discard, meta, w.key, {}, 0});
+    }
+  }
+  return ops;
+}
+
+/// What the index builder learns of each write.
+uint64_t index_result(const index_write& w,
+                      const std::vector<db::write_result>& results,
+                      size_t pos) {
+  switch (w.kind) {
+    case index_write::row:
+      return results[pos].st == db::status::ok ? 1 : 0;
+    case index_write::erase_range:
+      // The entries; their counts are never more, so they are gone by the
+      // time the entries are.
+      return results[pos].version;
+    default:
+      return 0;
+  }
+}
+
+/// Commits the index builder's writes in a transaction of their own, after
+/// the pending batch.
+caf::result<std::vector<uint64_t>>
+write_index(writer_ptr self, std::vector<index_write>& writes) {
+  commit(self);
+  std::vector<size_t> first;
+  auto ops = index_ops(writes, first);
+  std::vector<db::write_result> results;
+  std::string detail;
+  auto status = self->state.env->apply(ops, results, detail);
+  if (status != db::status::ok)
+    return to_error(status, detail);
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < writes.size(); ++i)
+    out.push_back(index_result(writes[i], results, first[i]));
+  return out;
+}
+
 /// Stores a new subscription in a transaction of its own, after the
 /// writes before it: it starts after the last event committed so far.
 caf::result<uint64_t> subscribe(writer_ptr self, const std::string& id,
@@ -302,24 +377,54 @@ std::optional<caf::error> apply_alone(writer_ptr self,
   return std::nullopt;
 }
 
+/// The index keys of customer `id` stored as `text`, in the service's
+/// indexes: those a customer actor writes for it.
+std::vector<std::string> index_keys_of(const store_writer_state& st,
+                                       std::string_view text,
+                                       std::string_view id) {
+  if (!st.layout)
+    return {};
+  return domain::index_keys(st.layout->terms_of_text(text), id);
+}
+
 /// Stores the rows of a chunk from the shard's previous holder, with their
-/// versions and index entries (again, when a move is resumed).
+/// versions, and the index entries and counts this node's indexes give
+/// them (the entries a customer created here would have). A row stored
+/// already (a resumed move) first loses the entries of its stored text, so
+/// importing again never counts an entry twice.
 caf::result<uint64_t> import_chunk(writer_ptr self, shard_chunk& chunk) {
+  auto& st = self->state;
   auto prefix = domain::shard_prefix(chunk.shard);
-  std::vector<db::write_op> ops;
-  for (auto& row : chunk.rows) {
+  for (auto& row : chunk.rows)
     if (row.id.compare(0, prefix.size(), prefix) != 0 || row.version == 0)
       return caf::make_error(errc::invalid, "row " + row.id
                                               + " does not belong to shard "
                                               + std::to_string(chunk.shard));
-    auto keys = domain::index_keys(domain::index_terms_of_text(row.json),
-                                   row.id);
-    ops.push_back(db::write_op{db::write_op::restore, db::table::customers,
-                               row.id, std::move(row.json), row.version});
-    for (auto& key : keys)
-      ops.push_back(db::write_op{db::write_op::put,
-                                 db::table::customer_index, std::move(key),
-                                 {}, 0, true});
+  // The stored rows are read after the pending batch has committed.
+  commit(self);
+  std::vector<db::write_op> ops;
+  {
+    auto txn = st.env->read();
+    for (auto& row : chunk.rows) {
+      std::vector<std::string> old_keys;
+      if (st.layout) {
+        auto stored = txn.get(db::table::customers, row.id);
+        if (stored.failed())
+          return caf::make_error(errc::store_failed,
+                                 "storage failure while importing shard "
+                                   + std::to_string(chunk.shard) + ": "
+                                   + stored.error);
+        if (stored.st == db::status::ok)
+          old_keys = index_keys_of(st, stored.rec.json, row.id);
+      }
+      auto keys = index_keys_of(st, row.json, row.id);
+      ops.push_back(db::write_op{db::write_op::restore, db::table::customers,
+                                 row.id, std::move(row.json), row.version});
+      for (auto& key : old_keys)
+        ops.push_back(index_op(db::write_op::index_discard, std::move(key)));
+      for (auto& key : keys)
+        ops.push_back(index_op(db::write_op::index_put, std::move(key)));
+    }
   }
   if (auto err = apply_alone(self, ops))
     return std::move(*err);
@@ -352,8 +457,8 @@ caf::result<bool> mark_held(writer_ptr self, uint16_t shard,
 /// Rows deleted per transaction while releasing a shard.
 constexpr size_t release_rows_per_txn = 4096;
 
-/// Drops this node's rows of `shard`, their index entries, the shard's
-/// pending events and its held mark: a peer holds the shard now. Large
+/// Drops this node's rows of `shard`, their index entries (with their
+/// counts), the shard's pending events and its held mark: a peer holds the shard now. Large
 /// shards go in several transactions; the mark goes with the last, so a
 /// crash in between leaves the shard held here, and released again later.
 caf::result<uint64_t> release_shard(writer_ptr self, uint16_t shard) {
@@ -361,6 +466,8 @@ caf::result<uint64_t> release_shard(writer_ptr self, uint16_t shard) {
   auto prefix = domain::shard_prefix(shard);
   uint64_t dropped = 0;
   for (;;) {
+    // The rows are read after the pending batch has committed.
+    commit(self);
     std::vector<db::write_op> ops;
     size_t rows = 0;
     {
@@ -374,11 +481,9 @@ caf::result<uint64_t> release_shard(writer_ptr self, uint16_t shard) {
         ops.push_back(db::write_op{db::write_op::discard,
                                    db::table::customers,
                                    std::string{rec.key}, {}, 0});
-        for (auto& key : domain::index_keys(
-               domain::index_terms_of_text(rec.json), rec.key))
-          ops.push_back(db::write_op{db::write_op::discard,
-                                     db::table::customer_index,
-                                     std::move(key), {}, 0});
+        for (auto& key : index_keys_of(st, rec.json, rec.key))
+          ops.push_back(index_op(db::write_op::index_discard,
+                                   std::move(key)));
         return true;
       });
       if (res.failed())
@@ -428,8 +533,10 @@ caf::result<bool> mark_all_held(writer_ptr self,
 
 store_writer_actor::behavior_type
 store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
-                  size_t max_batch, actor_metrics metrics) {
+                  size_t max_batch, actor_metrics metrics,
+                  std::shared_ptr<const domain::index_layout> layout) {
   self->state.env = std::move(env);
+  self->state.layout = std::move(layout);
   self->state.metrics = metrics;
   self->state.max_batch = max_batch > 0 ? max_batch : 1;
   load_outbox_state(self->state);
@@ -460,6 +567,9 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
     },
     [=](subscribe_atom, const std::string& id, const std::string& record) {
       return subscribe(self, id, record);
+    },
+    [=](index_atom, std::vector<index_write>& writes) {
+      return write_index(self, writes);
     },
     [=](start_atom, notifier_actor& notifier) {
       self->state.notifier = std::move(notifier);
@@ -495,9 +605,11 @@ store_writer_impl(writer_ptr self, std::shared_ptr<db::environment> env,
 store_writer_actor spawn_store_writer(caf::actor_system& sys,
                                       std::shared_ptr<db::environment> env,
                                       size_t max_batch,
-                                      actor_metrics metrics) {
+                                      actor_metrics metrics,
+                                      std::shared_ptr<const domain::index_layout>
+                                        layout) {
   return sys.spawn<caf::detached>(store_writer_impl, std::move(env),
-                                  max_batch, metrics);
+                                  max_batch, metrics, std::move(layout));
 }
 
 } // namespace tmf

@@ -195,7 +195,7 @@ void BM_ParseListRequest(benchmark::State& state) {
     "&offset=20&limit=20";
   tmf::domain::list_limits limits;
   for (auto _ : state) {
-    std::vector<std::pair<std::string, std::string>> pairs;
+    tmf::domain::query_params pairs;
     std::string error;
     tmf::domain::split_query(raw, pairs, error);
     tmf::domain::list_request req;

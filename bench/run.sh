@@ -17,6 +17,10 @@
 # data folder on 127.0.0.1 (free port), runs everything, stops what it
 # started and writes bench/results/<UTC stamp>/{report.md,results.json,chart.png}.
 # Exit status: 0 ok, 3 requests failed (unless --allow-errors), 1 other failure.
+#
+#   bench/run.sh --scale [--scale-dir DIR] [--sizes 10000,100000,1000000]
+# runs the scale mode instead (bench/tmfbench/scale.py): TMF630 queries at
+# each size on data folders kept in DIR (default build-bench/scale-data).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,9 +28,11 @@ repo=$(dirname "$here")
 build_dir="$repo/build-bench"
 build=1
 with_service=1
+scale=0
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --scale) scale=1; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --build-dir=*) build_dir=${1#*=}; shift ;;
     --no-build) build=0; shift ;;
@@ -46,6 +52,20 @@ command -v gnuplot >/dev/null || echo "run.sh: gnuplot not found, no chart" >&2
 jobs=$(nproc 2>/dev/null || echo 2)
 bin_dir="$build_dir/bench"
 service_bin="$build_dir/tmf629d"
+if [[ $scale -eq 1 ]]; then
+  if [[ $build -eq 1 ]]; then
+    mkdir -p "$build_dir"
+    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+      -DTMF_BUILD_TESTS=OFF -DTMF_BUILD_BENCH=ON >"$build_dir/configure.log"
+    cmake --build "$build_dir" -j"$jobs" --target tmf629d scale_loader
+  fi
+  build_dir=$(cd "$build_dir" && pwd)
+  bin_dir="$build_dir/bench"
+  service_bin="$build_dir/tmf629d"
+  cd "$here"
+  exec python3 -m tmfbench.scale --bin-dir "$bin_dir" \
+    --service-bin "$service_bin" "${args[@]}"
+fi
 if [[ $build -eq 1 ]]; then
   mkdir -p "$build_dir"
   if cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,19 +53,26 @@ public:
 
   /// True when `doc` satisfies every term (AND); a term matches when the
   /// value at its dotted path (descending into arrays: any element)
-  /// compares true with ANY of its values (OR). Comparison: strings as
-  /// strings; numbers numerically when the filter value parses as a
-  /// number; booleans against `true`/`false`; `regex` matches the whole
-  /// string (or the text of a number or boolean). A missing attribute
-  /// matches only `ne`. False for every document when `!ok()`.
+  /// compares true with ANY of its values (OR). The document value's type
+  /// decides how: a number numerically (the filter value must be a
+  /// number), a boolean against `true`/`false`, null against `null`, a
+  /// string as an instant when both it and the filter value are RFC 3339
+  /// date-times (whatever their offsets), else as a string. `regex`
+  /// searches the string (or the text of a number or boolean): `^` and `$`
+  /// anchor it. A missing attribute matches only `ne`. False for every
+  /// document when `!ok()`.
   bool matches(const nlohmann::json& doc) const;
 
 private:
-  struct regexes;
+  struct compiled;
   std::vector<filter_term> terms_;
-  std::unique_ptr<regexes> regexes_;
+  std::unique_ptr<compiled> compiled_;
   std::string error_;
 };
+
+/// A filter value as a number (JSON number grammar, a leading `+`
+/// allowed), or nothing.
+std::optional<long double> parse_filter_number(std::string_view text);
 
 /// `compiled_filters{filters}.matches(doc)`: for one-off evaluations.
 bool matches(const nlohmann::json& doc, const std::vector<filter_term>& filters);
@@ -87,15 +95,35 @@ private:
   std::vector<std::vector<std::string>> tokens_;
 };
 
-/// Strict weak order of two documents by `keys` (missing values sort first,
-/// then by type, then by value), ties broken by `id`.
+/// Strict weak order of two documents by `keys`: by type (null, boolean,
+/// number, date-time string, other string, array, object), then by value
+/// (numbers numerically, date-times as instants), `-` keys reversed;
+/// documents without the attribute come last in either direction; ties are
+/// broken by `id`, ascending.
 bool sort_before(const nlohmann::json& a, const nlohmann::json& b,
                  const std::vector<sort_key>& keys);
 
-/// Checks that `term` is well formed (a non-empty path of non-empty names,
-/// at least one value). Regular expressions are checked when compiled.
-/// Returns an empty string when usable, else a message naming the
-/// parameter.
+/// What a document sorts by: its value at each sort key's path (the first
+/// one, through arrays; `present` 0 when missing) and its id. Small enough
+/// to keep offset+limit of them while reading many documents.
+struct sort_values {
+  std::vector<nlohmann::json> values;
+  std::vector<char> present;
+  std::string id;
+};
+
+/// The sort values of `doc` for `keys`.
+sort_values extract_sort_values(const nlohmann::json& doc,
+                                const std::vector<sort_key>& keys);
+
+/// The order of `sort_before` on extracted values.
+bool sort_values_before(const sort_values& a, const sort_values& b,
+                        const std::vector<sort_key>& keys);
+
+/// Checks that `term` is well formed (a non-empty path of non-empty names
+/// without `<` or `>`, at least one value). Regular expressions are
+/// checked when compiled. Returns an empty string when usable, else a
+/// message naming the parameter.
 std::string check_term(const filter_term& term);
 
 /// The parameter name of `term` as a client wrote it (`name.regex`).

@@ -1,6 +1,7 @@
 #include "domain/customer_rules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -242,6 +243,15 @@ const char* kind_name(kind k) {
   }
 }
 
+/// nlohmann's exception text without its `[json.exception...] ` prefix.
+std::string short_what(const std::exception& ex) {
+  std::string what = ex.what();
+  if (auto pos = what.find("] "); !what.empty() && what.front() == '['
+                                  && pos != std::string::npos)
+    what.erase(0, pos + 2);
+  return what;
+}
+
 /// Quotes a client-supplied string for a message, cut to a sane length.
 std::string quoted(const std::string& text) {
   constexpr size_t max_len = 64;
@@ -255,12 +265,22 @@ std::string quoted(const std::string& text) {
   return shown.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+/// An absolute URI (RFC 3986 `scheme ":" hier-part ...`): a scheme of a
+/// letter then letters, digits, `+`, `-` or `.`, a colon, at least one
+/// more character, and no white space or control characters anywhere.
 bool is_uri(const std::string& text) {
-  if (text.empty())
-    return false;
   for (unsigned char c : text)
     if (c <= 0x20 || c == 0x7F)
       return false;
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()
+      || !std::isalpha(static_cast<unsigned char>(text[0])))
+    return false;
+  for (size_t i = 1; i < colon; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.')
+      return false;
+  }
   return true;
 }
 
@@ -275,13 +295,9 @@ bool type_ok(kind k, const json& value) {
     case kind::string:
       return value.is_string();
     case kind::integer:
-      if (value.is_number_integer())
-        return true;
-      if (value.is_number_float()) {
-        auto x = value.get<double>();
-        return std::isfinite(x) && std::trunc(x) == x;
-      }
-      return false;
+      // The parser makes a number with a fraction or an exponent a float
+      // (`720.0`, `7.2e2`, `1E2`): JSON Schema's integer has neither.
+      return value.is_number_integer();
     case kind::number:
       return value.is_number();
     case kind::boolean:
@@ -325,6 +341,8 @@ bool check(const node& schema, const json& value, failure& err) {
     err.problem += kind_name(schema.type);
     err.problem += ", got ";
     err.problem += type_name(value);
+    if (schema.type == kind::integer && value.is_number_float())
+      err.problem += " with a fraction or an exponent";
     return false;
   }
   switch (schema.type) {
@@ -415,7 +433,75 @@ int days_in_month(int year, int month) {
   return days[month - 1];
 }
 
+// -- attribute paths ----------------------------------------------------------
+
+/// The node below `n` once its arrays are unwrapped; sets `multi` when
+/// there was an array.
+const node* unwrap(const node* n, bool& multi) {
+  while (n != nullptr && n->type == kind::array) {
+    multi = true;
+    n = n->items;
+  }
+  return n;
+}
+
+const node* property(const node& n, std::string_view name) {
+  for (const auto& [key, sub] : n.properties)
+    if (key == name)
+      return sub;
+  return nullptr;
+}
+
+attribute_type type_of(const node& n) {
+  switch (n.type) {
+    case kind::object:
+    case kind::array:
+      return attribute_type::structured;
+    case kind::string:
+      return n.fmt == format::date_time ? attribute_type::date_time
+                                        : attribute_type::string;
+    case kind::integer:
+      return attribute_type::integer;
+    case kind::number:
+      return attribute_type::number;
+    case kind::boolean:
+      return attribute_type::boolean;
+    default:
+      return n.properties.empty() ? attribute_type::unknown
+                                  : attribute_type::structured;
+  }
+}
+
+bool is_scalar(attribute_type t) {
+  return t != attribute_type::unknown && t != attribute_type::structured
+         && t != attribute_type::invalid;
+}
+
 } // namespace
+
+attribute_info customer_attribute(std::string_view path) {
+  attribute_info info;
+  const node* at = schemas().customer;
+  while (at != nullptr) {
+    at = unwrap(at, info.multi);
+    if (path.empty()) {
+      info.type = type_of(*at);
+      return info;
+    }
+    if (is_scalar(type_of(*at))) {
+      info.type = attribute_type::invalid;
+      return info;
+    }
+    auto dot = path.find('.');
+    at = property(*at, path.substr(0, dot));
+    path = dot == std::string_view::npos ? std::string_view{}
+                                         : path.substr(dot + 1);
+  }
+  // Not in the schema: an extension attribute, possibly holding arrays.
+  info.type = attribute_type::unknown;
+  info.multi = true;
+  return info;
+}
 
 bool is_rfc3339_date_time(std::string_view text) noexcept {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
@@ -473,6 +559,95 @@ std::optional<std::string> check_customer(const json& doc) {
     return validate(schemas().customer, doc);
   } catch (const std::exception& ex) {
     return std::string{"internal error: "} + ex.what();
+  }
+}
+
+namespace {
+
+/// True when the JSON Pointer `path` is `member` or below it.
+bool at_or_below(const std::string& path, std::string_view member) {
+  return path.compare(0, member.size(), member) == 0
+         && (path.size() == member.size() || path[member.size()] == '/');
+}
+
+/// A problem of the JSON Pointer `member` of operation `op`, or nothing.
+std::optional<std::string> check_pointer(const json& op, const char* member,
+                                         bool modifies) {
+  auto i = op.find(member);
+  if (i == op.end() || !i->is_string())
+    return std::string{member} + ": a JSON Pointer string is required";
+  const auto& path = i->get_ref<const std::string&>();
+  try {
+    json::json_pointer ptr{path};
+  } catch (const std::exception&) {
+    return std::string{member} + ": " + quoted(path)
+           + " is not a JSON Pointer";
+  }
+  if (!modifies)
+    return std::nullopt;
+  if (path.empty())
+    return std::string{member}
+           + ": the whole document cannot be replaced; patch its members";
+  for (auto name : {"/id", "/href"})
+    if (at_or_below(path, name))
+      return std::string{name + 1} + ": cannot be changed";
+  return std::nullopt;
+}
+
+/// A problem of one operation of a JSON Patch, or nothing.
+std::optional<std::string> check_operation(const json& op) {
+  if (!op.is_object())
+    return std::string{"expected an operation object"};
+  auto name = op.find("op");
+  if (name == op.end() || !name->is_string())
+    return std::string{"op: a string is required"};
+  const auto& kind = name->get_ref<const std::string&>();
+  bool needs_value = kind == "add" || kind == "replace" || kind == "test";
+  bool needs_from = kind == "move" || kind == "copy";
+  if (!needs_value && !needs_from && kind != "remove")
+    return "op: " + quoted(kind)
+           + " is not one of add, remove, replace, move, copy, test";
+  if (auto msg = check_pointer(op, "path", kind != "test"))
+    return msg;
+  if (needs_value && !op.contains("value"))
+    return std::string{"value: required by "} + kind;
+  if (needs_from)
+    return check_pointer(op, "from", kind == "move");
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> check_json_patch(const json& patch) {
+  if (!patch.is_array())
+    return std::string{"a JSON Patch must be an array of operations, got "}
+           + type_name(patch);
+  size_t index = 0;
+  for (const auto& op : patch) {
+    if (auto msg = check_operation(op))
+      return "operation " + std::to_string(index) + ": " + *msg;
+    ++index;
+  }
+  return std::nullopt;
+}
+
+std::optional<patch_failure> apply_json_patch(const json& doc,
+                                              const json& patch, json& out) {
+  if (auto msg = check_json_patch(patch))
+    return patch_failure{false, std::move(*msg)};
+  try {
+    auto result = doc.patch(patch);
+    out = std::move(result);
+    return std::nullopt;
+  } catch (const json::out_of_range& ex) {
+    return patch_failure{true, std::string{"the patch does not apply: "}
+                                 + short_what(ex)};
+  } catch (const json::other_error& ex) { // a failed test
+    return patch_failure{true, std::string{"the patch does not apply: test "}
+                                 + short_what(ex)};
+  } catch (const std::exception& ex) {
+    return patch_failure{false, std::string{"the patch does not apply: "}
+                                  + short_what(ex)};
   }
 }
 

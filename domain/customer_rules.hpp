@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/query.hpp"
+
 namespace tmf::domain {
 
 /// Checks a POST body against `Customer_Create`: a JSON object, `name` and
@@ -35,6 +37,38 @@ std::optional<std::string> check_customer(const nlohmann::json& doc);
 /// unchanged.
 std::optional<std::string> apply_merge_patch(nlohmann::json& doc,
                                              const nlohmann::json& patch);
+
+/// Checks the form of an RFC 6902 JSON Patch document: an array of
+/// operation objects, each with a known `op` (add, remove, replace, move,
+/// copy, test), a valid JSON Pointer `path`, a `value` where the operation
+/// needs one and a valid `from` for move and copy. Operations that would
+/// change `id` or `href` (paths at or below them, a move from them, or the
+/// whole document) are refused; `test` may read them. Returns nothing when
+/// usable, else a message.
+std::optional<std::string> check_json_patch(const nlohmann::json& patch);
+
+/// Why a JSON Patch could not be applied.
+struct patch_failure {
+  /// True when the document is not in the state the patch assumes (a
+  /// `test` failed, a path does not exist: HTTP 409); false when the patch
+  /// itself is malformed (400).
+  bool conflict = false;
+  std::string message;
+};
+
+/// Applies the RFC 6902 `patch` (checked with `check_json_patch`) to a copy
+/// of `doc` and stores the result in `out`. All or nothing: on failure
+/// `doc` and `out` are unchanged.
+std::optional<patch_failure> apply_json_patch(const nlohmann::json& doc,
+                                              const nlohmann::json& patch,
+                                              nlohmann::json& out);
+
+/// What the Customer schema says about the attribute at the dotted `path`
+/// (arrays are looked through: `contactMedium.mediumType` is a string that
+/// a customer may hold several of). A path the schema does not describe is
+/// `unknown` and `multi` (extension attributes are allowed); a path that
+/// names a member of a string, number or boolean attribute is `invalid`.
+attribute_info customer_attribute(std::string_view path);
 
 /// True for an RFC 3339 `date-time` (e.g. `2024-05-01T10:00:00Z`,
 /// `2024-05-01T10:00:00.123+02:00`), with calendar-valid date and time.

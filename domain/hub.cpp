@@ -242,14 +242,15 @@ std::optional<std::string> check_callback(std::string_view url,
 
 bool parse_event_query(std::string_view query, const list_limits& limits,
                        event_query& out, std::string& error) {
-  std::vector<std::pair<std::string, std::string>> params;
+  query_params params;
   if (!split_query(query, params, error)) {
     error = "query: " + error;
     return false;
   }
-  for (const auto& [name, value] : params) {
-    if (name == "sort" || name == "offset" || name == "limit") {
-      error = "query: " + name + " does not apply to events";
+  for (const auto& p : params) {
+    if (p.name == "sort" || p.name == "offset" || p.name == "limit"
+        || p.name == "cursor") {
+      error = "query: " + p.name + " does not apply to events";
       return false;
     }
   }

@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "domain/customer_query.hpp"
+#include "domain/date_time.hpp"
+#include "domain/list_cursor.hpp"
 
 namespace tmf::domain {
 
@@ -44,6 +46,67 @@ bool percent_decode(std::string_view in, std::string& out,
   return true;
 }
 
+/// The symbolic operator `>` or `<` at `text[pos]`, written as itself or
+/// as `%3E`/`%3C`: its sign and length in `text`; 0 when there is none.
+size_t symbol_at(std::string_view text, size_t pos, char& sign) {
+  auto c = text[pos];
+  if (c == '>' || c == '<') {
+    sign = c;
+    return 1;
+  }
+  if (c != '%' || pos + 2 >= text.size() || text[pos + 1] != '3')
+    return 0;
+  auto x = text[pos + 2];
+  if (x == 'E' || x == 'e')
+    sign = '>';
+  else if (x == 'C' || x == 'c')
+    sign = '<';
+  else
+    return 0;
+  return 3;
+}
+
+/// Splits one raw `name=value` pair into `out`: at the first `=` (a name
+/// ending in `>` or `<` makes `>=`/`<=`), else at the first `>` or `<`;
+/// the value at its commas; then decodes every part once.
+bool split_pair(std::string_view pair, query_param& out, std::string& error) {
+  std::string_view name = pair;
+  std::string_view value;
+  char sign = 0;
+  if (auto eq = pair.find('='); eq != std::string_view::npos) {
+    name = pair.substr(0, eq);
+    value = pair.substr(eq + 1);
+    for (size_t len : {1, 3}) {
+      if (name.size() >= len
+          && symbol_at(name, name.size() - len, sign) == len) {
+        out.symbol = {sign, '='};
+        name.remove_suffix(len);
+        break;
+      }
+    }
+  } else {
+    for (size_t pos = 0; pos < pair.size(); ++pos) {
+      if (auto len = symbol_at(pair, pos, sign)) {
+        out.symbol = std::string(1, sign);
+        name = pair.substr(0, pos);
+        value = pair.substr(pos + len);
+        break;
+      }
+    }
+  }
+  if (!percent_decode(name, out.name, error))
+    return false;
+  for (;;) {
+    auto comma = value.find(',');
+    if (!percent_decode(value.substr(0, comma), out.values.emplace_back(),
+                        error))
+      return false;
+    if (comma == std::string_view::npos)
+      return true;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 std::string_view trim(std::string_view text) {
   constexpr std::string_view space = " \t";
   auto first = text.find_first_not_of(space);
@@ -53,16 +116,26 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-/// Splits on commas, keeping empty items.
-std::vector<std::string> split_commas(std::string_view text) {
-  std::vector<std::string> result;
-  for (;;) {
-    auto comma = text.find(',');
-    result.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos)
-      return result;
-    text.remove_prefix(comma + 1);
+/// The items of a value joined again, for messages.
+std::string joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty())
+      out += ',';
+    out += v;
   }
+  return out;
+}
+
+/// `"text"`, cut to a length fit for a message.
+std::string quoted(std::string_view text) {
+  constexpr size_t max_len = 64;
+  std::string out = "\"";
+  out += text.substr(0, max_len);
+  if (text.size() > max_len)
+    out += "...";
+  out += '"';
+  return out;
 }
 
 bool parse_op(std::string_view name, filter_op& op) {
@@ -78,6 +151,16 @@ bool parse_op(std::string_view name, filter_op& op) {
     }
   }
   return false;
+}
+
+filter_op symbol_op(const std::string& symbol) {
+  if (symbol == ">")
+    return filter_op::gt;
+  if (symbol == ">=")
+    return filter_op::gte;
+  if (symbol == "<")
+    return filter_op::lt;
+  return filter_op::lte;
 }
 
 bool parse_count(const std::string& name, const std::string& text,
@@ -96,12 +179,15 @@ bool parse_count(const std::string& name, const std::string& text,
   return false;
 }
 
+bool is_scalar(attribute_type t) {
+  return t != attribute_type::unknown && t != attribute_type::structured
+         && t != attribute_type::invalid;
+}
+
 } // namespace
 
-bool split_query(std::string_view raw,
-                 std::vector<std::pair<std::string, std::string>>& out,
-                 std::string& error) {
-  std::vector<std::pair<std::string, std::string>> result;
+bool split_query(std::string_view raw, query_params& out, std::string& error) {
+  query_params result;
   while (!raw.empty()) {
     auto amp = raw.find('&');
     auto pair = raw.substr(0, amp);
@@ -109,23 +195,14 @@ bool split_query(std::string_view raw,
                                         : raw.substr(amp + 1);
     if (pair.empty())
       continue;
-    auto eq = pair.find('=');
-    std::string name;
-    std::string value;
-    if (!percent_decode(pair.substr(0, eq), name, error))
+    if (!split_pair(pair, result.emplace_back(), error))
       return false;
-    if (eq != std::string_view::npos
-        && !percent_decode(pair.substr(eq + 1), value, error))
-      return false;
-    result.emplace_back(std::move(name), std::move(value));
   }
   out = std::move(result);
   return true;
 }
 
 namespace {
-
-using params_t = std::vector<std::pair<std::string, std::string>>;
 
 /// `what: at most N (key); got M`.
 std::string too_many(const std::string& what, size_t limit, const char* key,
@@ -144,9 +221,10 @@ bool check_path(const std::string& param, std::string_view path,
   return false;
 }
 
-bool append_fields(const std::string& value, const list_limits& limits,
-                   std::vector<std::string>& out, std::string& error) {
-  for (auto& item : split_commas(value)) {
+bool append_fields(const std::vector<std::string>& items,
+                   const list_limits& limits, std::vector<std::string>& out,
+                   std::string& error) {
+  for (auto& item : items) {
     auto field = trim(item);
     if (field.empty())
       continue;
@@ -162,22 +240,75 @@ bool append_fields(const std::string& value, const list_limits& limits,
   return true;
 }
 
+/// Checks a filter against what the schema says about its path; returns
+/// a message naming `param`, or an empty string.
+std::string check_typed(const std::string& param, const filter_term& term,
+                        bool explicit_op, attribute_typer typer) {
+  if (typer == nullptr || term.path.empty())
+    return {};
+  auto info = typer(term.path);
+  if (info.type == attribute_type::invalid) {
+    auto dot = term.path.rfind('.');
+    if (!explicit_op && dot != std::string::npos
+        && is_scalar(typer(term.path.substr(0, dot)).type))
+      return param + ": unknown operator "
+             + quoted(std::string_view{term.path}.substr(dot + 1))
+             + "; the operators are eq, ne, gt, gte, lt, lte and regex";
+    return param + ": invalid attribute path; a string, number or boolean "
+                   "attribute has no members";
+  }
+  if (term.op == filter_op::regex)
+    return {};
+  for (const auto& value : term.values) {
+    switch (info.type) {
+      case attribute_type::integer:
+      case attribute_type::number:
+        if (!parse_filter_number(value))
+          return param + ": expected a number, got " + quoted(value);
+        break;
+      case attribute_type::date_time:
+        if (!parse_instant(value))
+          return param + ": expected an RFC 3339 date-time, got "
+                 + quoted(value);
+        break;
+      case attribute_type::boolean:
+        if (value != "true" && value != "false")
+          return param + ": expected true or false, got " + quoted(value);
+        break;
+      default:
+        break;
+    }
+  }
+  return {};
+}
+
 /// Parses one list-request parameter at a time, enforcing every cap as it
 /// goes (so a huge query is refused after reading little of it).
 class list_parser {
 public:
-  explicit list_parser(const list_limits& limits) : limits_(limits) {
+  list_parser(const list_limits& limits, attribute_typer typer)
+    : limits_(limits), typer_(typer) {
     result_.query.limit = limits.default_limit;
   }
 
-  bool add(const std::string& name, const std::string& value) {
-    if (name == "fields")
-      return append_fields(value, limits_, result_.fields, error_);
-    if (name == "sort")
-      return add_sort(value);
-    if (name == "offset" || name == "limit")
-      return add_count(name, value);
-    return add_filter(name, value);
+  bool add(const query_param& p) {
+    bool reserved = p.name == "fields" || p.name == "sort"
+                    || p.name == "offset" || p.name == "limit"
+                    || p.name == "cursor";
+    if (reserved && !p.symbol.empty()) {
+      error_ = p.name + ": takes no operator, got \"" + p.name + p.symbol
+               + "\"";
+      return false;
+    }
+    if (p.name == "fields")
+      return append_fields(p.values, limits_, result_.fields, error_);
+    if (p.name == "sort")
+      return add_sort(p.values);
+    if (p.name == "offset" || p.name == "limit")
+      return add_count(p.name, joined(p.values));
+    if (p.name == "cursor")
+      return add_cursor(joined(p.values));
+    return add_filter(p);
   }
 
   bool finish(list_request& out) {
@@ -197,9 +328,9 @@ public:
   }
 
 private:
-  bool add_sort(const std::string& value) {
+  bool add_sort(const std::vector<std::string>& items) {
     auto& keys = result_.query.sort;
-    for (auto& item : split_commas(value)) {
+    for (auto& item : items) {
       auto key = trim(item);
       if (key.empty())
         continue;
@@ -244,25 +375,59 @@ private:
     return true;
   }
 
-  bool add_filter(const std::string& name, const std::string& value) {
-    filter_term term;
-    std::string_view path = name;
-    if (auto dot = path.rfind('.');
-        dot != std::string_view::npos
-        && parse_op(path.substr(dot + 1), term.op))
-      path = path.substr(0, dot);
-    term.path = std::string{path};
-    if (!check_path(name, path, limits_, error_))
+  bool add_cursor(std::string value) {
+    if (has_cursor_) {
+      error_ = "cursor: given more than once";
       return false;
-    auto values = split_commas(value);
-    values_ += values.size();
+    }
+    has_cursor_ = true;
+    if (value.size() > max_cursor_length) {
+      error_ = "cursor: at most " + std::to_string(max_cursor_length)
+               + " characters";
+      return false;
+    }
+    result_.query.cursor = std::move(value);
+    return true;
+  }
+
+  /// The filter of `p`: its path, and its operator from the symbol or the
+  /// last path segment. Returns false (and sets the error) when it has
+  /// both.
+  bool read_term(const query_param& p, filter_term& term, bool& explicit_op) {
+    std::string_view path = p.name;
+    filter_op op = filter_op::eq;
+    auto dot = path.rfind('.');
+    bool suffix = dot != std::string_view::npos
+                  && parse_op(path.substr(dot + 1), op);
+    if (!p.symbol.empty() && suffix) {
+      error_ = p.name + p.symbol + ": two operators";
+      return false;
+    }
+    if (suffix)
+      path = path.substr(0, dot);
+    term.op = p.symbol.empty() ? op : symbol_op(p.symbol);
+    term.path = std::string{path};
+    explicit_op = suffix || !p.symbol.empty();
+    return true;
+  }
+
+  bool add_filter(const query_param& p) {
+    filter_term term;
+    bool explicit_op = false;
+    if (!read_term(p, term, explicit_op))
+      return false;
+    auto name = p.name + p.symbol;
+    if (!check_path(name, term.path, limits_, error_))
+      return false;
+    values_ += p.values.size();
     if (values_ > limits_.max_filter_values) {
       error_ = too_many(name, limits_.max_filter_values,
                         "max-filter-values: values of all filters", values_);
       return false;
     }
+    term.values = p.values;
     if (term.op == filter_op::regex)
-      for (const auto& pattern : values)
+      for (const auto& pattern : term.values)
         if (pattern.size() > limits_.max_regex_length) {
           error_ = name + ": a pattern of " + std::to_string(pattern.size())
                    + " bytes; at most "
@@ -270,6 +435,15 @@ private:
                    + " (max-regex-length)";
           return false;
         }
+    if (error_ = check_typed(name, term, explicit_op, typer_);
+        !error_.empty())
+      return false;
+    return merge(std::move(term));
+  }
+
+  /// Adds `term`, ORing its values into an earlier term of the same path
+  /// and operator.
+  bool merge(filter_term term) {
     auto& filters = result_.query.filters;
     auto same = std::find_if(filters.begin(), filters.end(),
                              [&](const filter_term& other) {
@@ -278,8 +452,8 @@ private:
                              });
     if (same != filters.end()) {
       same->values.insert(same->values.end(),
-                          std::make_move_iterator(values.begin()),
-                          std::make_move_iterator(values.end()));
+                          std::make_move_iterator(term.values.begin()),
+                          std::make_move_iterator(term.values.end()));
       return true;
     }
     if (filters.size() == limits_.max_filters) {
@@ -287,36 +461,38 @@ private:
                         filters.size() + 1);
       return false;
     }
-    term.values = std::move(values);
     filters.push_back(std::move(term));
     return true;
   }
 
   const list_limits& limits_;
+  attribute_typer typer_;
   list_request result_;
   std::string error_;
   size_t values_ = 0;
   bool has_offset_ = false;
   bool has_limit_ = false;
+  bool has_cursor_ = false;
 };
 
 } // namespace
 
-bool parse_fields(const params_t& params, const list_limits& limits,
+bool parse_fields(const query_params& params, const list_limits& limits,
                   std::vector<std::string>& out, std::string& error) {
   std::vector<std::string> fields;
-  for (const auto& [name, value] : params)
-    if (name == "fields" && !append_fields(value, limits, fields, error))
+  for (const auto& p : params)
+    if (p.name == "fields" && !append_fields(p.values, limits, fields, error))
       return false;
   out = std::move(fields);
   return true;
 }
 
-bool parse_list_request(const params_t& params, const list_limits& limits,
-                        list_request& out, std::string& error) {
-  list_parser parser{limits};
-  for (const auto& [name, value] : params) {
-    if (!parser.add(name, value)) {
+bool parse_list_request(const query_params& params, const list_limits& limits,
+                        list_request& out, std::string& error,
+                        attribute_typer typer) {
+  list_parser parser{limits, typer};
+  for (const auto& p : params) {
+    if (!parser.add(p)) {
       error = std::move(parser.error());
       return false;
     }

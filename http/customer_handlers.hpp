@@ -19,7 +19,8 @@ void create_customer(const exchange_ptr& ex, std::string_view);
 /// `GET /customer/{id}[?fields=...]`.
 void retrieve_customer(const exchange_ptr& ex, std::string_view id);
 
-/// `PATCH /customer/{id}`: RFC 7386 merge patch.
+/// `PATCH /customer/{id}`: RFC 7386 merge patch or RFC 6902 JSON Patch,
+/// `If-Match`.
 void patch_customer(const exchange_ptr& ex, std::string_view id);
 
 /// `DELETE /customer/{id}`: 204.

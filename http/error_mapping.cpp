@@ -25,6 +25,10 @@ http_error map_error(const caf::error& err) {
         return {status::internal_server_error, text.empty() ? "storage failure" : text};
       case errc::unavailable:
         return {status::service_unavailable, text.empty() ? "service unavailable" : text};
+      case errc::precondition_failed:
+        return {status::precondition_failed,
+                text.empty() ? "If-Match does not name the current version"
+                             : text};
     }
   }
   if (err.category() == caf::atom("system")) {
@@ -53,6 +57,8 @@ const char* reason_phrase(status st) noexcept {
       return "No Content";
     case status::partial_content:
       return "Partial Content";
+    case status::not_modified:
+      return "Not Modified";
     case status::bad_request:
       return "Bad Request";
     case status::unauthorized:
@@ -65,6 +71,8 @@ const char* reason_phrase(status st) noexcept {
       return "Method Not Allowed";
     case status::conflict:
       return "Conflict";
+    case status::precondition_failed:
+      return "Precondition Failed";
     case status::payload_too_large:
       return "Payload Too Large";
     case status::uri_too_long:

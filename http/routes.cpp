@@ -8,9 +8,11 @@
 
 #include "http/admission.hpp"
 #include "http/customer_handlers.hpp"
+#include "http/docs_handlers.hpp"
 #include "http/exchange.hpp"
 #include "http/hub_handlers.hpp"
 #include "http/ops.hpp"
+#include "http/validate.hpp"
 
 namespace tmf::http {
 
@@ -35,6 +37,7 @@ const std::vector<route_entry>& routes() {
      {{http_method_get(), list_customers},
       {http_method_post(), create_customer}},
      "GET, POST"},
+    {"/customer/schema", {{http_method_get(), customer_schema}}, "GET"},
     {"/customer/{id}",
      {{http_method_get(), retrieve_customer},
       {http_method_patch(), patch_customer},
@@ -53,6 +56,7 @@ const std::vector<route_entry>& routes() {
      "POST"},
     {"/listener", {{http_method_get(), list_received}}, "GET"},
     {"/listener/{id}", {{http_method_post(), receive_event}}, "POST"},
+    {"/api-docs", {{http_method_get(), api_docs}}, "GET"},
   };
   return table;
 }
@@ -90,6 +94,14 @@ bool matches(std::string_view path, std::string_view rest,
   return rest.empty();
 }
 
+/// The entry of the first route `rest` matches, or nullptr.
+const route_entry* find_entry(std::string_view rest, std::string_view& param) {
+  for (const auto& entry : routes())
+    if (matches(entry.path, rest, param))
+      return &entry;
+  return nullptr;
+}
+
 void dispatch(const exchange_ptr& ex) {
   const auto& ctx = ex->ctx();
   const auto& header = ex->request()->header();
@@ -97,21 +109,25 @@ void dispatch(const exchange_ptr& ex) {
   const auto& base = ctx.cfg.base_path;
   if (path.substr(0, base.size()) == base) {
     auto rest = path.substr(base.size());
-    for (const auto& entry : routes()) {
-      std::string_view param;
-      if (!matches(entry.path, rest, param))
-        continue;
-      ex->set_route(entry.path);
+    std::string_view param;
+    if (const auto* entry = find_entry(rest, param)) {
+      ex->set_route(entry->path);
       if (!admit(ex))
         return;
-      for (const auto& m : entry.methods)
-        if (m.method == header.method())
-          return m.handler(ex, param);
+      for (const auto& m : entry->methods) {
+        if (m.method != header.method())
+          continue;
+        // Every route refuses a malformed query string alike.
+        query_params params;
+        if (auto err = read_query(*ex, params))
+          return ex->fail(*err);
+        return m.handler(ex, param);
+      }
       return ex->fail(status::method_not_allowed,
                       std::string{"method "} + header.method().c_str()
                         + " is not allowed here; allowed: "
-                        + std::string{entry.allow},
-                      {{"Allow", std::string{entry.allow}}});
+                        + std::string{entry->allow},
+                      {{"Allow", std::string{entry->allow}}});
     }
   }
   if (!admit(ex))
@@ -120,6 +136,25 @@ void dispatch(const exchange_ptr& ex) {
 }
 
 } // namespace
+
+std::vector<route_description> route_table() {
+  std::vector<route_description> out;
+  for (const auto& entry : routes()) {
+    route_description d;
+    d.path = std::string{entry.path};
+    for (const auto& m : entry.methods)
+      d.methods.emplace_back(m.method.c_str());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::optional<std::string> route_of(std::string_view path) {
+  std::string_view param;
+  if (const auto* entry = find_entry(path, param))
+    return std::string{entry->path};
+  return std::nullopt;
+}
 
 restinio::request_handling_status_t route(const std::shared_ptr<context>& ctx,
                                           restinio::request_handle_t req) {

@@ -16,6 +16,10 @@
 #include "actors/protocol.hpp"
 #include "domain/query_string.hpp"
 
+namespace tmf::domain {
+class index_layout;
+}
+
 namespace tmf {
 class metrics_registry;
 }
@@ -51,6 +55,10 @@ struct server_settings {
   std::function<std::string(std::string_view)> owner_of;
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(5);
   int request_log_level = 1; ///< tmf::log::level of the request lines
+  /// A paged list that is a strict subset answers 206 (else 200).
+  bool partial_content = true;
+  /// The secondary indexes (a create sends its entries); null: none.
+  std::shared_ptr<const domain::index_layout> layout;
   /// Probed by /health/ready (unset: the store check fails).
   store_writer_actor writer;
   /// Bound of each readiness probe; larger backlogs are not ready.

@@ -14,13 +14,14 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "domain/json_body.hpp"
+#include "domain/query_string.hpp"
 #include "http/error_mapping.hpp"
 
 namespace tmf::http {
 
 class exchange;
 
-using query_params = std::vector<std::pair<std::string, std::string>>;
+using domain::query_params;
 
 /// 415 unless the Content-Type (without parameters, case-insensitive) is
 /// one of `accepted`; `what` names the route in the message.

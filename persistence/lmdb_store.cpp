@@ -37,11 +37,12 @@ namespace {
 
 // -- constants ----------------------------------------------------------------
 
-constexpr size_t table_count = 8;
+constexpr size_t table_count = 9;
 
 constexpr std::array<const char*, table_count> table_names = {
-  "customers", "meta",    "index",  "outbox",
-  "hubs",      "cursors", "parked", "hub_deleted",
+  "customers", "meta",    "index",        "outbox",
+  "hubs",      "cursors", "parked",       "index_counts",
+  "hub_deleted",
 };
 
 /// Tables from `outbox` on came with the event hub: a folder written by an
@@ -613,28 +614,93 @@ struct batch {
     return {status::ok, 0};
   }
 
-  /// erase_below and erase_prefix: removes every key the op names,
-  /// seeking afresh after each delete (no reliance on where LMDB leaves a
-  /// cursor after mdb_cursor_del).
-  write_result erase_range(const write_op& op) const {
+  /// erase_below, erase_prefix and erase_range: removes every key the op
+  /// names, seeking afresh after each delete (no reliance on where LMDB
+  /// leaves a cursor after mdb_cursor_del). Reports how many it removed.
+  write_result erase_keys(const write_op& op) const {
     const auto& lmdb = self.lmdb;
+    if (!self.present[index_of(op.tbl)])
+      return {status::ok, 0};
     cursor_guard cur;
     lmdb.check("mdb_cursor_open", mdb_cursor_open(txn, dbi(op.tbl), &cur.cur));
-    bool below = op.kind == write_op::erase_below;
-    for (;;) {
+    bool from_first = op.kind == write_op::erase_below
+                      || (op.kind == write_op::erase_range && op.key.empty());
+    uint64_t removed = 0;
+    while (op.limit == 0 || removed < op.limit) {
       MDB_val key = to_val(op.key);
       MDB_val val;
       auto rc = lmdb.check("mdb_cursor_get",
                            mdb_cursor_get(cur.cur, &key, &val,
-                                          below ? MDB_FIRST : MDB_SET_RANGE),
+                                          from_first ? MDB_FIRST
+                                                     : MDB_SET_RANGE),
                            MDB_NOTFOUND);
-      if (rc == MDB_NOTFOUND)
-        return {status::ok, 0};
-      auto k = to_view(key);
-      if (below ? k >= op.key : k.substr(0, op.key.size()) != op.key)
-        return {status::ok, 0};
+      if (rc == MDB_NOTFOUND || !in_erase_range(op, to_view(key)))
+        break;
       lmdb.check("mdb_cursor_del", mdb_cursor_del(cur.cur, 0));
+      ++removed;
     }
+    return {status::ok, removed};
+  }
+
+  static bool in_erase_range(const write_op& op, std::string_view k) {
+    switch (op.kind) {
+      case write_op::erase_below:
+        return k < op.key;
+      case write_op::erase_prefix:
+        return k.substr(0, op.key.size()) == op.key;
+      default:
+        return op.value.empty() || k < op.value;
+    }
+  }
+
+  /// check: the key exists with the expected version.
+  write_result check_version(const write_op& op, MDB_val& key) const {
+    MDB_val old;
+    auto rc = self.lmdb.check("mdb_get", mdb_get(txn, dbi(op.tbl), &key,
+                                                 &old),
+                              MDB_NOTFOUND);
+    if (rc == MDB_NOTFOUND)
+      return {status::not_found, 0};
+    auto current = decode(op.tbl, old);
+    if (!current.ok)
+      return {status::failed, 0};
+    if (op.expected_version != 0 && op.expected_version != current.version)
+      return {status::conflict, 0};
+    return {status::ok, current.version};
+  }
+
+  /// Adds `delta` to the count under `counter` in index_counts.
+  void bump(std::string_view counter, int delta) const {
+    auto tbl = table::index_counts;
+    if (counter.empty() || counter.size() > self.max_key)
+      return;
+    auto key = to_val(counter);
+    MDB_val old;
+    uint64_t count = 0;
+    if (self.lmdb.check("mdb_get", mdb_get(txn, dbi(tbl), &key, &old),
+                        MDB_NOTFOUND)
+          == 0
+        && old.mv_size == version_size)
+      count = get_version(static_cast<const char*>(old.mv_data));
+    count = delta < 0 ? (count > 0 ? count - 1 : 0) : count + 1;
+    if (count == 0) {
+      erase(tbl, key);
+      return;
+    }
+    char bytes[version_size];
+    put_version(bytes, count);
+    store(tbl, key, std::string_view{bytes, version_size}, 0, 0);
+  }
+
+  /// index_put and index_discard: an entry and its count change together.
+  write_result counted(const write_op& op, MDB_val& key) const {
+    if (op.kind == write_op::index_put) {
+      if (store(op.tbl, key, {}, 0, MDB_NOOVERWRITE) == 0)
+        bump(op.value, +1);
+    } else if (erase(op.tbl, key) == 0) {
+      bump(op.value, -1);
+    }
+    return {status::ok, 0};
   }
 
   /// replace and erase: the key must exist with the expected version.
@@ -661,8 +727,11 @@ struct batch {
 
   /// Applies one op; throws a store_error when the txn as a whole fails.
   write_result apply(const write_op& op) const {
-    if (index_of(op.tbl) == table_count || op.key.empty()
-        || op.key.size() > self.max_key)
+    if (index_of(op.tbl) == table_count)
+      return {status::failed, 0};
+    if (op.kind == write_op::erase_range)
+      return erase_keys(op);
+    if (op.key.empty() || op.key.size() > self.max_key)
       return {status::failed, 0};
     auto key = to_val(op.key);
     switch (op.kind) {
@@ -676,7 +745,14 @@ struct batch {
         return discard(op, key);
       case write_op::erase_below:
       case write_op::erase_prefix:
-        return erase_range(op);
+        return erase_keys(op);
+      case write_op::check:
+        return check_version(op, key);
+      case write_op::index_put:
+      case write_op::index_discard:
+        return counted(op, key);
+      case write_op::erase_range:
+        return erase_keys(op);
       case write_op::replace:
       case write_op::erase:
         return change(op, key);
@@ -966,6 +1042,47 @@ scan_result read_txn::scan(table tbl, std::string_view from,
       auto rec = decode_or_throw(tbl, key, val);
       if (!visit(record_view{to_view(key), rec.version, rec.json}))
         return;
+    }
+  });
+}
+
+scan_result read_txn::scan_back(table tbl, std::string_view before,
+                                const std::function<bool(const record_view&)>&
+                                  visit) {
+  return guarded<scan_result>([&](scan_result&) {
+    if (impl_ == nullptr)
+      throw store_error{status::failed, 0, moved_from()};
+    auto dbi = impl_->dbi_of(tbl);
+    if (!visit || !impl_->has(tbl))
+      return;
+    const auto& lmdb = impl_->lmdb;
+    cursor_guard cur;
+    lmdb.check("mdb_cursor_open", mdb_cursor_open(impl_->txn, dbi, &cur.cur));
+    MDB_val key = to_val(before);
+    MDB_val val;
+    int rc;
+    if (before.empty()) {
+      rc = lmdb.check("mdb_cursor_get",
+                      mdb_cursor_get(cur.cur, &key, &val, MDB_LAST),
+                      MDB_NOTFOUND);
+    } else {
+      // The first key >= `before`, then one back; past the end: the last.
+      rc = lmdb.check("mdb_cursor_get",
+                      mdb_cursor_get(cur.cur, &key, &val, MDB_SET_RANGE),
+                      MDB_NOTFOUND);
+      rc = lmdb.check("mdb_cursor_get",
+                      mdb_cursor_get(cur.cur, &key, &val,
+                                     rc == MDB_NOTFOUND ? MDB_LAST
+                                                        : MDB_PREV),
+                      MDB_NOTFOUND);
+    }
+    while (rc == 0) {
+      auto rec = decode_or_throw(tbl, key, val);
+      if (!visit(record_view{to_view(key), rec.version, rec.json}))
+        return;
+      rc = lmdb.check("mdb_cursor_get",
+                      mdb_cursor_get(cur.cur, &key, &val, MDB_PREV),
+                      MDB_NOTFOUND);
     }
   });
 }

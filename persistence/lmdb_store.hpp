@@ -68,6 +68,8 @@ enum class table : uint8_t {
   hubs,    ///< key: subscription id; value: the subscription.
   cursors, ///< key: subscription id; value: seq_key(handled up to).
   parked,  ///< key: subscription id \0 seq_key(position); value: event.
+  index_counts, ///< key: a prefix of customer_index keys; value: 8-byte
+                ///< big-endian number of index entries under it.
   hub_deleted, ///< key: id of a deleted subscription; value: when (ms).
 };
 
@@ -114,6 +116,21 @@ struct write_op {
     discard, ///< Removed if it exists.
     erase_below,  ///< Removes every key less than `key`.
     erase_prefix, ///< Removes every key that starts with `key`.
+    /// Removes the keys from `key` (inclusive; empty: the first) up to
+    /// `value` (exclusive; empty: past the last), at most `limit` of them
+    /// (0: all); the result's `version` is how many it removed.
+    erase_range,
+    /// Writes nothing: `key` must exist in a versioned table with
+    /// `expected_version` (else not_found or conflict). Dependent ops that
+    /// follow it are written only when it holds.
+    check,
+    /// An entry of a counted table (customer_index): stores `key` with an
+    /// empty value unless it exists; when it was new, adds one to the count
+    /// under `value` in index_counts.
+    index_put,
+    /// Removes the entry `key` if it exists and then takes one from the
+    /// count under `value` (the count is removed at zero).
+    index_discard,
     /// Stored with version `expected_version` (> 0) whether or not the key
     /// exists: a row moving from another node keeps its version.
     restore,
@@ -128,6 +145,7 @@ struct write_op {
   /// the nearest preceding op that is not dependent succeeded; otherwise it
   /// is skipped and reports that op's status.
   bool dependent = false;
+  uint64_t limit = 0; ///< erase_range: most keys to remove (0: all)
 };
 
 /// The outcome of one write op; `version` is the version now stored
@@ -247,6 +265,11 @@ public:
   /// (empty: the first key) until `visit` returns false; see `scan_result`.
   scan_result scan(table tbl, std::string_view from,
                    const std::function<bool(const record_view&)>& visit);
+
+  /// Visits entries in descending key order starting at the greatest key
+  /// < `before` (empty: the last key) until `visit` returns false.
+  scan_result scan_back(table tbl, std::string_view before,
+                        const std::function<bool(const record_view&)>& visit);
 
   struct impl;
 

@@ -106,20 +106,22 @@ fake_gateway_actor::behavior_type fake_gateway_impl(
       });
       return rp;
     },
-    [=](tmf::patch_atom, const std::string& id, const std::string& patch,
-        const std::string& correlation) -> caf::result<customer_doc> {
+    [=](tmf::patch_atom, const std::string& id,
+        const tmf::patch_request& req) -> caf::result<customer_doc> {
       auto& p = *self->state.p;
-      p.seen.push_back("patch " + id + " " + patch + " " + correlation);
+      p.seen.push_back("patch " + id + " " + std::to_string(req.kind) + " "
+                       + req.body + " " + req.correlation + " "
+                       + req.if_match);
       auto rp = self->make_response_promise<customer_doc>();
       p.answer([=]() mutable {
         rp.deliver(customer_doc{id, 2, doc_json(id, "patched")});
       });
       return rp;
     },
-    [=](tmf::erase_atom, const std::string& id,
-        const std::string& correlation) -> caf::result<bool> {
+    [=](tmf::erase_atom, const std::string& id, const std::string& correlation,
+        const std::string& if_match) -> caf::result<bool> {
       auto& p = *self->state.p;
-      p.seen.push_back("erase " + id + " " + correlation);
+      p.seen.push_back("erase " + id + " " + correlation + " " + if_match);
       auto rp = self->make_response_promise<bool>();
       p.answer([=]() mutable { rp.deliver(true); });
       return rp;
@@ -130,7 +132,8 @@ fake_gateway_actor::behavior_type fake_gateway_impl(
       p.seen.push_back("list limit " + std::to_string(q.limit));
       auto rp = self->make_response_promise<list_page>();
       p.answer([=]() mutable {
-        rp.deliver(list_page{7, {doc_json("a", "A"), doc_json("b", "B")}});
+        rp.deliver(
+          list_page{7, {doc_json("a", "A"), doc_json("b", "B")}, {}});
       });
       return rp;
     },
@@ -181,12 +184,13 @@ tmf::router_actor::behavior_type fake_router_impl(
       seen("retrieve-fields " + id);
       return customer_doc{id, 3, R"({"id":")" + id + "\"}"};
     },
-    [=](tmf::patch_atom, const std::string& id, const std::string&,
-        const std::string&) -> customer_doc {
+    [=](tmf::patch_atom, const std::string& id,
+        const tmf::patch_request&) -> customer_doc {
       seen("patch " + id);
       return customer_doc{id, 4, doc_json(id, "local")};
     },
-    [=](tmf::erase_atom, const std::string& id, const std::string&) {
+    [=](tmf::erase_atom, const std::string& id, const std::string&,
+        const std::string&) {
       seen("erase " + id);
       return true;
     },
@@ -196,12 +200,15 @@ tmf::router_actor::behavior_type fake_router_impl(
     },
     [=](tmf::list_atom, tmf::local_atom, const list_query&) -> list_page {
       seen("list local");
-      return list_page{1, {doc_json("l", "L")}};
+      return list_page{1, {doc_json("l", "L")}, {}};
     },
     [=](tmf::idle_atom, const std::string&, uint64_t) {
       // nop
     },
     [=](tmf::sweep_atom) {
+      // nop
+    },
+    [=](tmf::index_atom, const std::vector<std::string>&) {
       // nop
     },
     [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {
@@ -332,15 +339,17 @@ TEST_CASE_METHOD(cluster_fixture,
   REQUIRE(fields);
   CHECK(fields.value->json == R"({"id":"id-2"})");
 
-  auto patched = call<customer_doc>(link_to_n1(), tmf::patch_atom_v,
-                                    std::string{"id-1"},
-                                    std::string{R"({"name":"x"})"},
-                                    std::string{"corr-1"});
+  auto patched = call<customer_doc>(
+    link_to_n1(), tmf::patch_atom_v, std::string{"id-1"},
+    tmf::patch_request{tmf::patch_request::json_patch,
+                       R"([{"op":"remove","path":"/x"}])", "\"2\"",
+                       "corr-1"});
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
 
   auto erased = call<bool>(link_to_n1(), tmf::erase_atom_v,
-                           std::string{"id-1"}, std::string{"corr-2"});
+                           std::string{"id-1"}, std::string{"corr-2"},
+                           std::string{"\"3\""});
   REQUIRE(erased);
   CHECK(*erased.value);
 
@@ -354,8 +363,9 @@ TEST_CASE_METHOD(cluster_fixture,
 
   CHECK(p->seen
         == std::vector<std::string>{"retrieve id-1", "retrieve id-2 fields name",
-                                    R"(patch id-1 {"name":"x"} corr-1)",
-                                    "erase id-1 corr-2", "list limit 20"});
+                                    R"(patch id-1 1 [{"op":"remove","path":"/x"}] corr-1 "2")",
+                                    R"(erase id-1 corr-2 "3")",
+                                    "list limit 20"});
 }
 
 TEST_CASE_METHOD(cluster_fixture,
@@ -370,10 +380,11 @@ TEST_CASE_METHOD(cluster_fixture,
 
   auto r1 = send_retrieve("id-1");
   auto r2 = self->request(link_to_n1(), caf::infinite, tmf::patch_atom_v,
-                          std::string{"id-2"}, std::string{"{}"},
-                          std::string{});
+                          std::string{"id-2"},
+                          tmf::patch_request{tmf::patch_request::merge_patch,
+                                             "{}", {}, {}});
   auto r3 = self->request(link_to_n1(), caf::infinite, tmf::erase_atom_v,
-                          std::string{"id-3"}, std::string{});
+                          std::string{"id-3"}, std::string{}, std::string{});
   auto r4 = self->request(link_to_n1(), caf::infinite, tmf::list_atom_v,
                           tmf::local_atom_v, list_query{});
   run();
@@ -610,16 +621,17 @@ TEST_CASE_METHOD(gateway_fixture,
                               std::vector<std::string>{"name"});
   CHECK(is_unavailable(f.err, "is not on node n2"));
   auto pt = call<customer_doc>(gateway, tmf::patch_atom_v, foreign_id,
-                               std::string{"{}"}, std::string{});
+                               tmf::patch_request{});
   CHECK(is_unavailable(pt.err, "is not on node n2"));
-  auto e = call<bool>(gateway, tmf::erase_atom_v, foreign_id, std::string{});
+  auto e = call<bool>(gateway, tmf::erase_atom_v, foreign_id, std::string{},
+                      std::string{});
   CHECK(is_unavailable(e.err, "is not on node n2"));
   auto bad = call<customer_doc>(gateway, tmf::retrieve_atom_v,
                                 std::string{"not-an-id"});
   CHECK(is_unavailable(bad.err, "is not on node n2"));
 
   auto pt_own = call<customer_doc>(gateway, tmf::patch_atom_v, own_id,
-                                   std::string{"{}"}, std::string{});
+                                   tmf::patch_request{});
   REQUIRE(pt_own);
   CHECK(pt_own.value->version == 4);
   list_query q;

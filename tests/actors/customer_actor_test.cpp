@@ -155,10 +155,10 @@ TEST_CASE_METHOD(customer_fixture,
     CHECK(r.err == errc::not_found);
   }
   auto p = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                             std::string{R"({"name":"x"})"}, std::string{});
+                             tmf::test::merge(std::string{R"({"name":"x"})"}));
   REQUIRE_FALSE(p);
   CHECK(p.err == errc::not_found);
-  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
+  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{}, std::string{});
   REQUIRE_FALSE(e);
   CHECK(e.err == errc::not_found);
   CHECK(db->loads == 1);
@@ -175,7 +175,8 @@ TEST_CASE_METHOD(customer_fixture,
     "characteristic": [{"name": "tier", "value": "platinum"}],
     "description": "added"
   })");
-  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v, patch.dump(), std::string{});
+  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
+                             tmf::test::merge(patch.dump()));
   REQUIRE(r);
   CHECK(r.value->version == 2);
   CHECK(starts_with(r.value->json, id_prefix(id)));
@@ -199,8 +200,9 @@ TEST_CASE_METHOD(customer_fixture,
   CHECK(writes[1].kind == tmf::store_write::replace);
   CHECK(writes[1].expected_version == 1);
   // A second patch builds on the first one.
-  auto r2 = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"description":null})"}, std::string{});
+  auto r2 = ask<customer_doc>(
+    self, c, tmf::patch_atom_v,
+    tmf::test::merge(std::string{R"({"description":null})"}));
   REQUIRE(r2);
   CHECK(r2.value->version == 3);
   CHECK(starts_with(r2.value->json, id_prefix(id)));
@@ -224,7 +226,7 @@ TEST_CASE_METHOD(customer_fixture,
                      R"({"id":"other"})", R"([1,2])", R"({not json)"}) {
     INFO("patch: " << patch);
     auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                               std::string{patch}, std::string{});
+                               tmf::test::merge(std::string{patch}));
     REQUIRE_FALSE(r);
     CHECK(r.err == errc::invalid);
     CHECK_FALSE(tmf::error_text(r.err).empty());
@@ -235,8 +237,9 @@ TEST_CASE_METHOD(customer_fixture,
   CHECK(after.value->version == 1);
   CHECK(after.value->json == before.value->json);
   // The failed patches left nothing behind: a valid one still works.
-  auto ok = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"name":"Bob"})"}, std::string{});
+  auto ok
+    = ask<customer_doc>(self, c, tmf::patch_atom_v,
+                        tmf::test::merge(std::string{R"({"name":"Bob"})"}));
   REQUIRE(ok);
   CHECK(ok.value->version == 2);
   CHECK(json::parse(ok.value->json)["engagedParty"]["id"] == "org-1");
@@ -253,7 +256,7 @@ TEST_CASE_METHOD(customer_fixture,
                      R"({"engagedParty":{"id":"org-1"},"missing":null})"}) {
     INFO("patch: " << patch);
     auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                               std::string{patch}, std::string{});
+                               tmf::test::merge(std::string{patch}));
     REQUIRE(r);
     CHECK(r.value->version == 1);
     CHECK(r.value->json == before.value->json);
@@ -269,9 +272,9 @@ TEST_CASE_METHOD(customer_fixture,
   auto before = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE(before);
   db->fail_next_write(errc::storage_full);
-  auto r = ask<customer_doc>(
-    self, c, tmf::patch_atom_v,
-    std::string{R"({"name":"Never Stored","nickname":"Nev"})"}, std::string{});
+  auto r = ask<customer_doc>(self, c, tmf::patch_atom_v,
+                             tmf::test::merge(std::string{
+                               R"({"name":"Never Stored","nickname":"Nev"})"}));
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::storage_full);
   CHECK(db->writes == 2);
@@ -292,8 +295,9 @@ TEST_CASE_METHOD(customer_fixture,
   REQUIRE(row);
   CHECK(row->version == 1);
   // The next patch starts from the old doc, not from the failed one.
-  auto ok = ask<customer_doc>(self, c, tmf::patch_atom_v,
-                              std::string{R"({"status":"Validated"})"}, std::string{});
+  auto ok = ask<customer_doc>(
+    self, c, tmf::patch_atom_v,
+    tmf::test::merge(std::string{R"({"status":"Validated"})"}));
   REQUIRE(ok);
   CHECK(ok.value->version == 2);
   auto doc = json::parse(ok.value->json);
@@ -322,7 +326,7 @@ TEST_CASE_METHOD(customer_fixture,
   auto id = tmf::domain::make_customer_id(11);
   auto c = created(id);
   REQUIRE(db->get(id));
-  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
+  auto e = ask<bool>(self, c, tmf::erase_atom_v, std::string{}, std::string{});
   REQUIRE(e);
   CHECK(*e.value);
   CHECK_FALSE(db->get(id));
@@ -333,7 +337,8 @@ TEST_CASE_METHOD(customer_fixture,
   auto r = ask<customer_doc>(self, c, tmf::retrieve_atom_v);
   REQUIRE_FALSE(r);
   CHECK(r.err == errc::not_found);
-  auto again = ask<bool>(self, c, tmf::erase_atom_v, std::string{});
+  auto again = ask<bool>(self, c, tmf::erase_atom_v, std::string{},
+                         std::string{});
   REQUIRE_FALSE(again);
   CHECK(again.err == errc::not_found);
 }
@@ -344,9 +349,9 @@ TEST_CASE_METHOD(customer_fixture,
   auto c = created(id);
   db->write_delay_ms = 300;
   // Patch A and a retrieve, sent back to back without waiting.
-  auto patch_h = self->request(c, tmf::test::request_timeout,
-                               tmf::patch_atom_v,
-                               std::string{R"({"name":"Patched A"})"}, std::string{});
+  auto patch_h
+    = self->request(c, tmf::test::request_timeout, tmf::patch_atom_v,
+                    tmf::test::merge(std::string{R"({"name":"Patched A"})"}));
   auto get_h = self->request(c, tmf::test::request_timeout,
                              tmf::retrieve_atom_v);
   reply<customer_doc> got;

@@ -30,6 +30,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/protocol.hpp"
+#include "actors/store.hpp"
 
 namespace tmf::test {
 
@@ -37,6 +38,21 @@ using namespace std::chrono_literals;
 
 /// Every request of the tests uses this timeout (bounded, generous).
 constexpr auto request_timeout = std::chrono::seconds(4);
+
+/// A store reader's configuration over `env`, without indexes.
+inline reader_config
+reader_over(std::shared_ptr<persistence::environment> env) {
+  reader_config cfg;
+  cfg.env = std::move(env);
+  return cfg;
+}
+
+/// An unconditional merge patch of `body`.
+inline patch_request merge(std::string body) {
+  patch_request req;
+  req.body = std::move(body);
+  return req;
+}
 
 /// The shared state of one fake store: the rows plus knobs and counters. The
 /// fake actors run on scheduler threads, the test on its own: every field is
@@ -192,6 +208,9 @@ inline store_writer_actor::behavior_type fake_writer_impl(
     [=](subscribe_atom, const std::string&, const std::string&)
       -> uint64_t { return 0; },
     [=](write_atom, const std::vector<notifier_write>&) { return true; },
+    [=](index_atom, const std::vector<index_write>& writes) {
+      return std::vector<uint64_t>(writes.size(), 0);
+    },
     [=](start_atom, const notifier_actor&) {
       // nop
     },

@@ -69,8 +69,9 @@ TEST_CASE_METHOD(passivation_fixture,
   CHECK(db->loads == 1);
   CHECK(got.value->json == made.json);
   // The new incarnation serves the committed document.
-  auto patched = call<customer_doc>(router, tmf::patch_atom_v, made.id,
-                                    std::string{R"({"name":"B"})"}, std::string{});
+  auto patched
+    = call<customer_doc>(router, tmf::patch_atom_v, made.id,
+                         tmf::test::merge(std::string{R"({"name":"B"})"}));
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
 }
@@ -80,8 +81,8 @@ TEST_CASE_METHOD(passivation_fixture,
   start();
   auto made = create("A");
   db->hold_writes = true;
-  auto patch = self->request(router, caf::infinite, tmf::patch_atom_v,
-                             made.id, std::string{R"({"name":"B"})"}, std::string{});
+  auto patch = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
+                             tmf::test::merge(std::string{R"({"name":"B"})"}));
   run();
   REQUIRE(db->writes == 2);
   idle_for(1s); // ten idle timeouts while the write waits
@@ -110,16 +111,18 @@ TEST_CASE_METHOD(passivation_fixture,
   start();
   auto made = create("A");
   db->hold_writes = true;
-  auto p1 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"status":"Validated"})"}, std::string{});
+  auto p1
+    = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
+                    tmf::test::merge(std::string{R"({"status":"Validated"})"}));
   run();
   REQUIRE(db->writes == 2);
   // The sweep asks the customer to passivate while it awaits P1's write;
   // the request waits in its mailbox.
   idle_for(200ms);
   // P2 is forwarded (and queued behind the passivation request).
-  auto p2 = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
-                          std::string{R"({"name":"Second"})"}, std::string{});
+  auto p2
+    = self->request(router, caf::infinite, tmf::patch_atom_v, made.id,
+                    tmf::test::merge(std::string{R"({"name":"Second"})"}));
   run();
   // P1's write is answered: the customer handles the passivation request
   // (reporting one message fewer than the router forwarded), then P2.

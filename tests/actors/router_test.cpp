@@ -100,8 +100,9 @@ TEST_CASE_METHOD(router_fixture,
   REQUIRE(got);
   CHECK(got.value->version == 1);
   CHECK(got.value->json == made.json);
-  auto patched = ask<customer_doc>(self, router, tmf::patch_atom_v, made.id,
-                                   std::string{R"({"status":"Validated"})"}, std::string{});
+  auto patched = ask<customer_doc>(
+    self, router, tmf::patch_atom_v, made.id,
+    tmf::test::merge(std::string{R"({"status":"Validated"})"}));
   REQUIRE(patched);
   CHECK(patched.value->version == 2);
   CHECK(json::parse(patched.value->json)["status"] == "Validated");
@@ -109,7 +110,8 @@ TEST_CASE_METHOD(router_fixture,
   REQUIRE(again);
   CHECK(again.value->version == 2);
   CHECK(again.value->json == patched.value->json);
-  auto erased = ask<bool>(self, router, tmf::erase_atom_v, made.id, std::string{});
+  auto erased = ask<bool>(self, router, tmf::erase_atom_v, made.id,
+                          std::string{}, std::string{});
   REQUIRE(erased);
   CHECK(*erased.value);
   // One actor served everything from memory: no load, one writer.
@@ -137,10 +139,11 @@ TEST_CASE_METHOD(router_fixture,
     CHECK(r.err == errc::not_found);
   }
   auto p = ask<customer_doc>(self, router, tmf::patch_atom_v, id,
-                             std::string{R"({"name":"x"})"}, std::string{});
+                             tmf::test::merge(std::string{R"({"name":"x"})"}));
   REQUIRE_FALSE(p);
   CHECK(p.err == errc::not_found);
-  auto e = ask<bool>(self, router, tmf::erase_atom_v, id, std::string{});
+  auto e = ask<bool>(self, router, tmf::erase_atom_v, id, std::string{},
+                     std::string{});
   REQUIRE_FALSE(e);
   CHECK(e.err == errc::not_found);
   // Each request met a fresh actor: the one before it passivated at once.
@@ -217,8 +220,10 @@ struct real_store_fixture {
     REQUIRE(env != nullptr);
     std::shared_ptr<tmf::persistence::environment> shared{std::move(env)};
     writer = tmf::spawn_store_writer(sys, shared, 1024);
-    readers.push_back(tmf::spawn_store_reader(sys, shared));
-    readers.push_back(tmf::spawn_store_reader(sys, shared));
+    readers.push_back(
+      tmf::spawn_store_reader(sys, tmf::test::reader_over(shared)));
+    readers.push_back(
+      tmf::spawn_store_reader(sys, tmf::test::reader_over(shared)));
     tmf::router_config rc;
     rc.writer = writer;
     rc.readers = readers;

@@ -3,13 +3,17 @@
 // held, the holder's writer releases it. And the router of a cluster node
 // while shards move.
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include "actors/index_builder.hpp"
 #include "actors/router.hpp"
 #include "actors/store.hpp"
 #include "domain/cluster_map.hpp"
@@ -31,19 +35,84 @@ namespace db = tmf::persistence;
 
 namespace {
 
-/// One node's store: its LMDB environment, writer and reader.
+/// The indexes of the nodes: the built-in ones and one through an array.
+std::vector<std::string> node_indexes() {
+  auto paths = tmf::domain::builtin_index_paths();
+  paths.push_back("creditProfile.creditScore");
+  return paths;
+}
+
+/// One node's store: its LMDB environment, indexes, writer and reader.
 struct node_store {
   std::shared_ptr<db::environment> env;
+  tmf::index_setup indexes;
   tmf::store_writer_actor writer;
   tmf::store_reader_actor reader;
 
-  node_store(caf::actor_system& sys, const std::string& path) {
+  /// A node with the indexes of `paths`; `paths` in another order give
+  /// the same indexes other generations (other index keys).
+  node_store(caf::actor_system& sys, const std::string& path,
+             const std::vector<std::string>& paths = node_indexes()) {
     std::string error;
     env = db::environment::open({path, 1ull << 27, 126}, error);
     INFO("open error: " << error);
     REQUIRE(env != nullptr);
-    writer = tmf::spawn_store_writer(sys, env, 64);
-    reader = tmf::spawn_store_reader(sys, env);
+    REQUIRE(tmf::prepare_indexes(*env, paths, indexes, error));
+    REQUIRE(indexes.to_build.empty()); // an empty store's are built
+    writer = tmf::spawn_store_writer(sys, env, 64, {}, indexes.layout);
+    auto cfg = tmf::test::reader_over(env);
+    cfg.layout = indexes.layout;
+    reader = tmf::spawn_store_reader(sys, cfg);
+  }
+
+  /// The index keys a customer actor writes for `text`.
+  std::vector<std::string> index_keys(const std::string& id,
+                                      const std::string& text) const {
+    return tmf::domain::index_keys(indexes.layout->terms_of_text(text), id);
+  }
+
+  /// Every index entry, and every count of `index_counts`.
+  std::set<std::string> index_entries() {
+    auto keys = this->keys(db::table::customer_index);
+    return {keys.begin(), keys.end()};
+  }
+
+  std::map<std::string, uint64_t> index_counts() {
+    std::map<std::string, uint64_t> out;
+    auto res = env->read().scan(db::table::index_counts, {},
+                                [&](const db::record_view& rec) {
+      out[std::string{rec.key}] = db::key_seq(rec.json);
+      return true;
+    });
+    REQUIRE_FALSE(res.failed());
+    return out;
+  }
+
+  /// The count under the term of `name` in the name index (0: none).
+  uint64_t name_count(const std::string& name) {
+    auto terms = indexes.layout->terms(
+      *indexes.layout->find("name"), nlohmann::json{{"name", name}});
+    auto counts = index_counts();
+    auto i = counts.find(terms.at(0));
+    return i == counts.end() ? 0 : i->second;
+  }
+
+  /// Checks that the entries and counts are exactly those the stored rows
+  /// call for.
+  void check_consistent() {
+    std::set<std::string> expected;
+    std::map<std::string, uint64_t> counts;
+    auto res = env->read().scan(db::table::customers, {},
+                                [&](const db::record_view& rec) {
+      for (auto& term : indexes.layout->terms_of_text(rec.json)) {
+        expected.insert(tmf::domain::index_key(term, rec.key));
+        ++counts[term];
+      }
+      return true;
+    });
+    REQUIRE_FALSE(res.failed());
+    CHECK(index_entries() == expected);
+    CHECK(index_counts() == counts);
   }
 
   /// The stored row of `id`, if any.
@@ -80,13 +149,20 @@ struct node_store {
   }
 };
 
+std::vector<std::string> reversed(std::vector<std::string> xs) {
+  std::reverse(xs.begin(), xs.end());
+  return xs;
+}
+
 struct move_fixture {
   tmf::test::temp_dir tmp; // removed last
   caf::actor_system_config cfg;
   caf::actor_system sys{tmf::test::actor_fixture::make_config(cfg)};
   caf::scoped_actor self{sys};
   node_store holder{sys, tmp.path() + "/holder"};
-  node_store taker{sys, tmp.path() + "/taker"};
+  // The same indexes in another order: other generations, so the taker's
+  // index keys differ from the holder's for the same customer.
+  node_store taker{sys, tmp.path() + "/taker", reversed(node_indexes())};
 
   ~move_fixture() {
     for (auto* n : {&holder, &taker}) {
@@ -106,8 +182,7 @@ struct move_fixture {
     w.kind = store_write::insert;
     w.id = id;
     w.json = R"({"id":")" + id + R"(","name":")" + name + "\"" + extra + "}";
-    w.index_add = tmf::domain::index_keys(
-      tmf::domain::index_terms_of_text(w.json), id);
+    w.index_add = n.index_keys(id, w.json);
     if (!event.empty())
       w.events.push_back(event);
     auto res = ask<uint64_t>(self, n.writer, tmf::write_atom_v, std::move(w));
@@ -150,6 +225,36 @@ struct move_fixture {
     return *released.value;
   }
 
+  /// Stores customer `id` with `text` on `n` as a create does.
+  void insert(node_store& n, const std::string& id, const std::string& text) {
+    store_write w;
+    w.kind = store_write::insert;
+    w.id = id;
+    w.json = text;
+    w.index_add = n.index_keys(id, text);
+    REQUIRE(ask<uint64_t>(self, n.writer, tmf::write_atom_v, std::move(w)));
+  }
+
+  /// Replaces the text of `id` on `n` at `version`, with the index
+  /// changes a customer actor sends.
+  void replace(node_store& n, const std::string& id, const std::string& text,
+               uint64_t version) {
+    auto before = n.row(id);
+    REQUIRE(before);
+    auto old_keys = n.index_keys(id, before->json);
+    auto new_keys = n.index_keys(id, text);
+    store_write w;
+    w.kind = store_write::replace;
+    w.id = id;
+    w.json = text;
+    w.expected_version = version;
+    for (auto& k : old_keys)
+      if (std::find(new_keys.begin(), new_keys.end(), k) == new_keys.end())
+        w.index_remove.push_back(k);
+    w.index_add = new_keys;
+    REQUIRE(ask<uint64_t>(self, n.writer, tmf::write_atom_v, std::move(w)));
+  }
+
   list_page by_name(node_store& n, const std::string& name) {
     list_query q;
     q.filters.push_back({"name", tmf::filter_op::eq, {name}});
@@ -180,12 +285,8 @@ TEST_CASE_METHOD(move_fixture,
   auto b = create(holder, 5, "Bob");
   auto c = create(holder, 6, "Ann");
   // b at version 2.
-  store_write w;
-  w.kind = store_write::replace;
-  w.id = b;
-  w.json = R"({"id":")" + b + R"(","name":"Bob","status":"Approved"})";
-  w.expected_version = 1;
-  REQUIRE(ask<uint64_t>(self, holder.writer, tmf::write_atom_v, w));
+  auto b_text = R"({"id":")" + b + R"(","name":"Bob","status":"Approved"})";
+  replace(holder, b, b_text, 1);
 
   CHECK(move(5) == 2);
 
@@ -194,7 +295,7 @@ TEST_CASE_METHOD(move_fixture,
   CHECK(taker.row(a)->version == 1);
   REQUIRE(taker.row(b));
   CHECK(taker.row(b)->version == 2);
-  CHECK(taker.row(b)->json == w.json);
+  CHECK(taker.row(b)->json == b_text);
   CHECK_FALSE(taker.row(c));
   CHECK(by_name(taker, "Ann").total == 1);
   CHECK(by_name(taker, "Bob").total == 1);
@@ -215,6 +316,91 @@ TEST_CASE_METHOD(move_fixture,
   // Moving it again finds nothing left to release.
   CHECK(move(5) == 0);
   CHECK(taker.row(a));
+}
+
+TEST_CASE_METHOD(move_fixture,
+                 "index entries and counts move with a shard: the taker "
+                 "ends up as if the customers had been created there") {
+  auto scores = [](std::vector<int> xs) {
+    std::string out = R"(,"creditProfile":[)";
+    for (size_t i = 0; i < xs.size(); ++i)
+      out += std::string{i ? "," : ""} + R"({"creditScore":)"
+             + std::to_string(xs[i]) + "}";
+    return out + "]";
+  };
+  // The taker's own customer in a shard it owned before.
+  auto own = create(taker, 7, "Ann", R"(,"status":"Approved")" + scores({3, 7}));
+  // The holder's shard 5 (to move) and shard 6 (to keep).
+  auto a = create(holder, 5, "Ann", R"(,"status":"Approved")" + scores({3, 7}));
+  auto b = create(holder, 5, "Bob"); // no status, no score: absent entries
+  auto d = create(holder, 5, "Dee", scores({7, 7}));
+  auto c = create(holder, 6, "Ann");
+  auto b_text = R"({"id":")" + b + R"(","name":"Bob","status":"Initialized"})";
+  replace(holder, b, b_text, 1);
+  holder.check_consistent();
+  taker.check_consistent();
+  CHECK(holder.name_count("Ann") == 2);
+  CHECK(taker.name_count("Ann") == 1);
+  REQUIRE(holder.indexes.layout->find("name")->generation
+          != taker.indexes.layout->find("name")->generation);
+
+  CHECK(move(5) == 3);
+
+  // Both nodes hold exactly the entries and counts their rows call for.
+  holder.check_consistent();
+  taker.check_consistent();
+  CHECK(holder.name_count("Ann") == 1);
+  CHECK(holder.name_count("Bob") == 0);
+  CHECK(holder.name_count("Dee") == 0);
+  CHECK(taker.name_count("Ann") == 2);
+  CHECK(taker.name_count("Bob") == 1);
+  CHECK(taker.name_count("Dee") == 1);
+  for (const auto& key : holder.keys(db::table::customer_index))
+    for (const auto& id : {a, b, d})
+      CHECK(key.find(id) == std::string::npos);
+  // The taker is what a node with its indexes would be had the customers
+  // been created there.
+  node_store ref{sys, tmp.path() + "/ref", reversed(node_indexes())};
+  for (const auto& id : {own, a, b, d})
+    insert(ref, id, taker.row(id)->json);
+  CHECK(taker.index_entries() == ref.index_entries());
+  CHECK(taker.index_counts() == ref.index_counts());
+  // Queries the counts and entries answer.
+  CHECK(by_name(taker, "Ann").total == 2);
+  CHECK(by_name(holder, "Ann").total == 1);
+  list_query q;
+  q.filters.push_back({"creditProfile.creditScore", tmf::filter_op::eq, {"7"}});
+  q.limit = 10;
+  auto sevens = ask<list_page>(self, taker.reader, tmf::list_atom_v, q);
+  REQUIRE(sevens);
+  CHECK(sevens.value->total == 3);
+  CHECK(sevens.value->items.size() == 3);
+
+  // A resumed move imports rows again, some of them changed meanwhile:
+  // nothing is counted twice, and no entry of the older text stays.
+  auto again = export_all(taker, 5);
+  REQUIRE(again.size() == 1);
+  auto chunk = again[0];
+  REQUIRE(ask<uint64_t>(self, taker.writer, tmf::import_atom_v, chunk));
+  taker.check_consistent();
+  CHECK(taker.name_count("Ann") == 2);
+  for (auto& row : chunk.rows)
+    if (row.id == a) {
+      row.json = R"({"id":")" + a + R"(","name":"Eve")" + scores({1}) + "}";
+      ++row.version;
+    }
+  REQUIRE(ask<uint64_t>(self, taker.writer, tmf::import_atom_v, chunk));
+  taker.check_consistent();
+  CHECK(taker.name_count("Ann") == 1);
+  CHECK(taker.name_count("Eve") == 1);
+  CHECK(c == holder.row(c)->json.substr(7, c.size()));
+
+  for (auto* n : {&ref})
+    for (auto h : {caf::actor_cast<caf::actor>(n->writer),
+                   caf::actor_cast<caf::actor>(n->reader)}) {
+      self->send_exit(h, caf::exit_reason::user_shutdown);
+      self->wait_for(h);
+    }
 }
 
 TEST_CASE_METHOD(move_fixture,
@@ -348,11 +534,11 @@ TEST_CASE_METHOD(cluster_router_fixture,
   CHECK(refused.err == errc::unavailable);
   CHECK(tmf::error_text(refused.err).find("moving") != std::string::npos);
   auto patch = ask<customer_doc>(self, router, tmf::patch_atom_v, in_waiting,
-                                 std::string{"{}"}, std::string{});
+                                 tmf::test::merge("{}"));
   REQUIRE_FALSE(patch);
   CHECK(patch.err == errc::unavailable);
   auto erase = ask<bool>(self, router, tmf::erase_atom_v, in_waiting,
-                         std::string{});
+                         std::string{}, std::string{});
   REQUIRE_FALSE(erase);
   CHECK(erase.err == errc::unavailable);
   // A held shard is served (not found here: the fake store is empty).

@@ -21,6 +21,7 @@
 
 #include <catch2/catch.hpp>
 #include <lmdb.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/router.hpp"
 #include "actors/store.hpp"
@@ -111,6 +112,10 @@ struct store_fixture {
   tmf::store_writer_actor writer;
   tmf::store_reader_actor reader;
   tmf::router_actor router;
+  /// A built name index (generation 1).
+  std::shared_ptr<const tmf::domain::index_layout> layout
+    = std::make_shared<const tmf::domain::index_layout>(
+      std::vector<tmf::domain::index_spec>{{"name", 1, {}}});
 
   store_fixture() {
     tmf::persistence::env_options opts;
@@ -124,8 +129,18 @@ struct store_fixture {
       = tmf::persistence::environment::open(opts, error);
     INFO("open error: " << error);
     REQUIRE(env != nullptr);
+    std::vector<tmf::persistence::write_result> results;
+    REQUIRE(env->apply({{tmf::persistence::write_op::put,
+                         tmf::persistence::table::meta,
+                         tmf::domain::index_marker_key("name"),
+                         tmf::domain::render_marker(
+                           {true, tmf::domain::index_layout_version, 1})}},
+                       results, error)
+            == tmf::persistence::status::ok);
     writer = tmf::spawn_store_writer(sys, env, 64);
-    reader = tmf::spawn_store_reader(sys, env);
+    auto lane = tmf::test::reader_over(env);
+    lane.layout = layout;
+    reader = tmf::spawn_store_reader(sys, lane);
     tmf::router_config rc;
     rc.writer = writer;
     rc.readers = {reader};
@@ -146,7 +161,8 @@ struct store_fixture {
     w.kind = store_write::insert;
     w.id = id;
     w.json = R"({"id":")" + id + R"(","name":")" + name + "\"}";
-    w.index_add.push_back(tmf::domain::index_prefix("name", name) + id);
+    w.index_add = tmf::domain::index_keys(
+      layout->terms(nlohmann::json{{"name", name}}), id);
     return ask<uint64_t>(self, writer, tmf::write_atom_v, std::move(w));
   }
 
@@ -273,7 +289,8 @@ TEST_CASE_METHOD(store_fixture,
   REQUIRE_FALSE(counted);
   CHECK_THAT(counted.err, is_error(errc::store_failed,
                  "counting customers: mdb_stat"));
-  faults->fail("mdb_get", EIO, 1); // the index answers, the 2nd row fails
+  // The index marker and the first row are read, the 2nd row fails.
+  faults->fail("mdb_get", EIO, 2);
   auto by_index = list(name_query("Same"));
   REQUIRE_FALSE(by_index);
   CHECK_THAT(by_index.err, is_error(errc::store_failed,

@@ -247,7 +247,8 @@ TEST_CASE("wrong types are rejected at nested levels") {
   body = valid_customer();
   body["creditProfile"][0]["creditScore"] = 1.5;
   CHECK(error_of(check_create(body))
-        == "creditProfile[0].creditScore: expected integer, got number");
+        == "creditProfile[0].creditScore: expected integer, got number with "
+           "a fraction or an exponent");
   body = valid_customer();
   body["creditProfile"][0]["creditScore"] = "710";
   CHECK(error_of(check_create(body))
@@ -258,10 +259,21 @@ TEST_CASE("wrong types are rejected at nested levels") {
         == "account[0].name: expected string, got boolean");
 }
 
-TEST_CASE("an integral float is accepted as an integer") {
-  auto body = valid_customer();
-  body["creditProfile"][0]["creditScore"] = 710.0;
-  CHECK(check_create(body) == std::nullopt);
+TEST_CASE("an integer attribute takes no fraction and no exponent") {
+  for (auto text : {"710.0", "7.1e2", "1E2", "7.10E+2", "1e0"}) {
+    INFO(text);
+    auto body = valid_customer();
+    body["creditProfile"][0]["creditScore"] = json::parse(text);
+    CHECK(error_of(check_create(body))
+          == "creditProfile[0].creditScore: expected integer, got number "
+             "with a fraction or an exponent");
+  }
+  for (auto text : {"710", "-3", "0", "-0", "18446744073709551615"}) {
+    INFO(text);
+    auto body = valid_customer();
+    body["creditProfile"][0]["creditRiskRating"] = json::parse(text);
+    CHECK(check_create(body) == std::nullopt);
+  }
 }
 
 TEST_CASE("null for a known attribute is a type error") {
@@ -292,6 +304,52 @@ TEST_CASE("@schemaLocation must be a URI") {
         == R"(@schemaLocation: expected URI, got "not a uri")");
   body["@schemaLocation"] = "";
   CHECK(check_create(body).has_value());
+}
+
+TEST_CASE("format uri attributes must be absolute URIs") {
+  for (auto bad : {"customer/schema", "/tmf-api/schema.json", "//host/x",
+                   "schema.json#Customer", ":x", "1http://x", "http:"}) {
+    INFO(bad);
+    auto body = valid_customer();
+    body["@schemaLocation"] = bad;
+    CHECK(error_of(check_create(body)).rfind("@schemaLocation: expected URI",
+                                             0)
+          == 0);
+    body = valid_customer();
+    body["engagedParty"]["@schemaLocation"] = bad;
+    CHECK(check_create(body).has_value());
+  }
+  for (auto good : {"https://example.com/schema/Customer.schema.json",
+                    "http://127.0.0.1:8080/tmf-api/customer/schema",
+                    "urn:tmf:customer", "file:///x.json", "tag:a.b,2024:x"}) {
+    INFO(good);
+    auto body = valid_customer();
+    body["@schemaLocation"] = good;
+    CHECK(check_create(body) == std::nullopt);
+  }
+}
+
+TEST_CASE("customer_attribute types paths through the schema") {
+  using tmf::domain::attribute_type;
+  using tmf::domain::customer_attribute;
+  CHECK(customer_attribute("name").type == attribute_type::string);
+  CHECK_FALSE(customer_attribute("name").multi);
+  CHECK(customer_attribute("validFor.startDateTime").type
+        == attribute_type::date_time);
+  CHECK(customer_attribute("creditProfile.creditScore").type
+        == attribute_type::integer);
+  CHECK(customer_attribute("creditProfile.creditScore").multi);
+  CHECK(customer_attribute("engagedParty.id").type == attribute_type::string);
+  CHECK_FALSE(customer_attribute("engagedParty.id").multi);
+  CHECK(customer_attribute("contactMedium.preferred").type
+        == attribute_type::boolean);
+  CHECK(customer_attribute("engagedParty").type
+        == attribute_type::structured);
+  CHECK(customer_attribute("name.x").type == attribute_type::invalid);
+  CHECK(customer_attribute("x-ext").type == attribute_type::unknown);
+  CHECK(customer_attribute("x-ext").multi);
+  CHECK(customer_attribute("engagedParty.custom").type
+        == attribute_type::unknown);
 }
 
 TEST_CASE("long values are cut in error messages") {

@@ -1,5 +1,7 @@
 #include "domain/query_string.hpp"
 
+#include "domain/customer_rules.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,17 +17,34 @@ using tmf::domain::split_query;
 namespace {
 
 using pairs = std::vector<std::pair<std::string, std::string>>;
+using tmf::domain::query_params;
 
-pairs split(std::string_view raw) {
+/// `params` as name (with its symbol) and value items joined by `|`.
+pairs flat(const query_params& params) {
   pairs out;
+  for (const auto& p : params) {
+    std::string value;
+    for (size_t i = 0; i < p.values.size(); ++i)
+      value += (i > 0 ? "|" : "") + p.values[i];
+    out.emplace_back(p.name + p.symbol, value);
+  }
+  return out;
+}
+
+query_params split_params(std::string_view raw) {
+  query_params out;
   std::string error;
   REQUIRE(split_query(raw, out, error));
   CHECK(error.empty());
   return out;
 }
 
+pairs split(std::string_view raw) {
+  return flat(split_params(raw));
+}
+
 std::string split_error(std::string_view raw) {
-  pairs out;
+  query_params out;
   std::string error;
   REQUIRE_FALSE(split_query(raw, out, error));
   return error;
@@ -35,7 +54,8 @@ list_request parse(std::string_view raw, list_limits limits = {}) {
   list_request out;
   std::string error;
   INFO(raw);
-  auto ok = parse_list_request(split(raw), limits, out, error);
+  auto ok = parse_list_request(split_params(raw), limits, out, error,
+                               tmf::domain::customer_attribute);
   INFO(error);
   REQUIRE(ok);
   return out;
@@ -45,7 +65,8 @@ std::string parse_error(std::string_view raw, list_limits limits = {}) {
   list_request out;
   std::string error;
   INFO(raw);
-  REQUIRE_FALSE(parse_list_request(split(raw), limits, out, error));
+  REQUIRE_FALSE(parse_list_request(split_params(raw), limits, out, error,
+                                   tmf::domain::customer_attribute));
   return error;
 }
 
@@ -68,6 +89,31 @@ TEST_CASE("split_query skips empty pairs and allows names without =") {
   CHECK(split("&&a=1&&") == pairs{{"a", "1"}});
   CHECK(split("flag&b=") == pairs{{"flag", ""}, {"b", ""}});
   CHECK(split("a=b=c") == pairs{{"a", "b=c"}});
+}
+
+TEST_CASE("split_query splits values at raw commas before decoding") {
+  auto params = split_params("a=x,y%2Cz,&b=%2C");
+  REQUIRE(params.size() == 2);
+  CHECK(params[0].values == std::vector<std::string>{"x", "y,z", ""});
+  CHECK(params[1].values == std::vector<std::string>{","});
+  // %26 and %3D are an ampersand and an equals sign inside a value.
+  CHECK(split("name=a%26b%3Dc&x=1") == pairs{{"name", "a&b=c"}, {"x", "1"}});
+  // Decoded once: %2525 is the text %25, not %.
+  CHECK(split("v=%2525") == pairs{{"v", "%25"}});
+}
+
+TEST_CASE("split_query reads symbolic operators, also escaped") {
+  CHECK(split("creditScore>=500") == pairs{{"creditScore>=", "500"}});
+  CHECK(split("creditScore<=500") == pairs{{"creditScore<=", "500"}});
+  CHECK(split("creditScore>500") == pairs{{"creditScore>", "500"}});
+  CHECK(split("creditScore<500") == pairs{{"creditScore<", "500"}});
+  CHECK(split("a%3E=1&b%3c2&c%3e3") == pairs{{"a>=", "1"}, {"b<", "2"},
+                                             {"c>", "3"}});
+  // Inside a value the characters are data.
+  CHECK(split("name=a>b") == pairs{{"name", "a>b"}});
+  CHECK(split("name=>b") == pairs{{"name", ">b"}});
+  CHECK(split("d>2024-01-01T00:00:00%2B02:00")
+        == pairs{{"d>", "2024-01-01T00:00:00+02:00"}});
 }
 
 TEST_CASE("split_query rejects malformed escapes") {
@@ -265,11 +311,11 @@ TEST_CASE("parse_fields caps the names of fields=") {
   limits.max_fields = 2;
   std::vector<std::string> fields;
   std::string error;
-  CHECK(tmf::domain::parse_fields(split("fields=a,b"), limits, fields, error));
+  CHECK(tmf::domain::parse_fields(split_params("fields=a,b"), limits, fields,
+                                  error));
   CHECK(fields == std::vector<std::string>{"a", "b"});
-  CHECK_FALSE(
-    tmf::domain::parse_fields(split("fields=a&fields=b,c"), limits, fields,
-                              error));
+  CHECK_FALSE(tmf::domain::parse_fields(split_params("fields=a&fields=b,c"),
+                                        limits, fields, error));
   CHECK(error.find("max-fields") != std::string::npos);
 }
 
@@ -281,4 +327,87 @@ TEST_CASE("filters, sort, fields and paging combine") {
   CHECK(req.query.offset == 1);
   CHECK(req.query.limit == 2);
   CHECK(req.paged);
+}
+
+TEST_CASE("a percent-encoded comma is part of the value, not a separator") {
+  auto req = parse("name=Smith%2C%20John,Doe");
+  REQUIRE(req.query.filters.size() == 1);
+  CHECK(req.query.filters[0].values
+        == std::vector<std::string>{"Smith, John", "Doe"});
+  CHECK(parse("fields=a%2Cb").fields == std::vector<std::string>{"a,b"});
+}
+
+TEST_CASE("symbolic operators become gt, gte, lt and lte") {
+  auto req = parse("creditProfile.creditScore>=500&"
+                   "creditProfile.creditRiskRating<3&"
+                   "validFor.startDateTime>2024-01-01T00:00:00Z&"
+                   "creditProfile.creditScore<=900");
+  auto& f = req.query.filters;
+  REQUIRE(f.size() == 4);
+  CHECK(f[0].path == "creditProfile.creditScore");
+  CHECK(f[0].op == filter_op::gte);
+  CHECK(f[0].values == std::vector<std::string>{"500"});
+  CHECK(f[1].op == filter_op::lt);
+  CHECK(f[2].op == filter_op::gt);
+  CHECK(f[3].op == filter_op::lte);
+  // An escaped `=` is data: `%3E%3D500` is `>` with the bound "=500".
+  CHECK(parse_error("creditProfile.creditScore%3E%3D500")
+        == "creditProfile.creditScore>: expected a number, got \"=500\"");
+}
+
+TEST_CASE("a symbol and an operator segment together are refused") {
+  CHECK(parse_error("creditProfile.creditScore.gte>=5")
+        == "creditProfile.creditScore.gte>=: two operators");
+}
+
+TEST_CASE("reserved parameters take no operator") {
+  CHECK(parse_error("limit>5").rfind("limit: takes no operator", 0) == 0);
+  CHECK(parse_error("offset<=5").rfind("offset: ", 0) == 0);
+}
+
+TEST_CASE("an unknown operator is an error naming the parameter") {
+  CHECK(parse_error("name.foo=x")
+        == "name.foo: unknown operator \"foo\"; the operators are eq, ne, "
+           "gt, gte, lt, lte and regex");
+  CHECK(parse_error("status.equals=x").rfind("status.equals: unknown "
+                                             "operator", 0)
+        == 0);
+  CHECK(parse_error("name.foo.bar=x").rfind("name.foo.bar: invalid "
+                                            "attribute path",
+                                            0)
+        == 0);
+  // Objects and extension attributes have members of any name.
+  CHECK(parse("engagedParty.foo=x").query.filters[0].path
+        == "engagedParty.foo");
+  CHECK(parse("x-ext.foo=1").query.filters[0].path == "x-ext.foo");
+  CHECK(parse("contactMedium.characteristic.city=x").query.filters.size()
+        == 1);
+}
+
+TEST_CASE("an empty or malformed path is an error") {
+  CHECK(parse_error("=x") == "filter: the attribute path is empty");
+  CHECK(parse_error(".gt=5") == "filter: the attribute path is empty");
+  CHECK(parse_error(">=5") == "filter: the attribute path is empty");
+  CHECK(parse_error("a<b=5") == "a<b: invalid attribute path");
+}
+
+TEST_CASE("bounds are checked against the attribute's schema type") {
+  CHECK(parse_error("creditProfile.creditScore.gte=abc")
+        == "creditProfile.creditScore.gte: expected a number, got \"abc\"");
+  CHECK(parse_error("creditProfile.creditScore>=5x")
+        == "creditProfile.creditScore>=: expected a number, got \"5x\"");
+  CHECK(parse_error("creditProfile.creditScore=1,two")
+            .find("expected a number") != std::string::npos);
+  CHECK(parse("creditProfile.creditScore.gt=499.5").query.filters.size()
+        == 1);
+  CHECK(parse_error("validFor.startDateTime.gt=yesterday")
+        == "validFor.startDateTime.gt: expected an RFC 3339 date-time, got "
+           "\"yesterday\"");
+  CHECK(parse_error("contactMedium.preferred=yes")
+        == "contactMedium.preferred: expected true or false, got \"yes\"");
+  // A regex searches the text of any type.
+  CHECK(parse("creditProfile.creditScore.regex=^7").query.filters.size()
+        == 1);
+  // Strings and unknown attributes take any bound.
+  CHECK(parse("name.gt=5&x-ext.lt=abc").query.filters.size() == 2);
 }

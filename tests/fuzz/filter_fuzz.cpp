@@ -31,7 +31,7 @@ using namespace tmf::domain;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [query, document]
     = tmf::fuzz::split_line(tmf::fuzz::as_text(data, size));
-  std::vector<std::pair<std::string, std::string>> params;
+  query_params params;
   std::string error;
   list_request req;
   if (!split_query(query, params, error)

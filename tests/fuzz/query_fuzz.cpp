@@ -23,11 +23,11 @@ using namespace tmf::domain;
 
 namespace {
 
-using params_t = std::vector<std::pair<std::string, std::string>>;
+using params_t = query_params;
 
 bool has_param(const params_t& params, const std::string& name) {
   for (const auto& param : params)
-    if (param.first == name)
+    if (param.name == name && param.symbol.empty())
       return true;
   return false;
 }

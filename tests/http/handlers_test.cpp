@@ -99,12 +99,12 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
                                  + std::to_string(fields.size()));
       return answer(id);
     },
-    [=](tmf::patch_atom, const std::string& id, const std::string& patch,
-        const std::string&) {
-      self->state.script->record("patch " + id + " " + patch);
+    [=](tmf::patch_atom, const std::string& id,
+        const tmf::patch_request& req) {
+      self->state.script->record("patch " + id + " " + req.body);
       return answer(id);
     },
-    [=](tmf::erase_atom, const std::string& id,
+    [=](tmf::erase_atom, const std::string& id, const std::string&,
         const std::string&) -> caf::result<bool> {
       self->state.script->record("erase " + id);
       if (auto err = self->state.script->error_for(id))
@@ -113,7 +113,7 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
     },
     [=](tmf::list_atom, const tmf::list_query& q) -> caf::result<tmf::list_page> {
       self->state.script->record("list " + std::to_string(q.filters.size()));
-      return tmf::list_page{5, {doc_of(known).json, doc_of(silent).json}};
+      return tmf::list_page{5, {doc_of(known).json, doc_of(silent).json}, {}};
     },
     [=](tmf::list_atom, tmf::local_atom,
         const tmf::list_query&) -> caf::result<tmf::list_page> {
@@ -123,6 +123,9 @@ stub_router(tmf::router_actor::stateful_pointer<stub_state> self,
       // nop
     },
     [=](tmf::sweep_atom) {
+      // nop
+    },
+    [=](tmf::index_atom, const std::vector<std::string>&) {
       // nop
     },
     [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {

@@ -44,6 +44,9 @@ using script_ptr = std::shared_ptr<probe_script>;
 tmf::store_writer_actor::behavior_type stub_writer(script_ptr script) {
   return {
     [](tmf::write_atom, const tmf::store_write&) { return uint64_t{1}; },
+    [](tmf::index_atom, const std::vector<tmf::index_write>& writes) {
+      return std::vector<uint64_t>(writes.size(), 0);
+    },
     [](tmf::subscribe_atom, const std::string&, const std::string&) {
       return uint64_t{0};
     },
@@ -73,19 +76,20 @@ stub_router(tmf::router_actor::pointer self, script_ptr script) {
     [=](tmf::retrieve_atom, const std::string& id) { return doc(id); },
     [=](tmf::retrieve_atom, const std::string& id,
         const std::vector<std::string>&) { return doc(id); },
-    [=](tmf::patch_atom, const std::string& id, const std::string&,
-        const std::string&) { return doc(id); },
-    [=](tmf::erase_atom, const std::string&, const std::string&) {
-      return true;
+    [=](tmf::patch_atom, const std::string& id, const tmf::patch_request&) {
+      return doc(id);
     },
+    [=](tmf::erase_atom, const std::string&, const std::string&,
+        const std::string&) { return true; },
     [=](tmf::list_atom, const tmf::list_query&) {
-      return tmf::list_page{0, {}};
+      return tmf::list_page{};
     },
     [=](tmf::list_atom, tmf::local_atom, const tmf::list_query&) {
-      return tmf::list_page{0, {}};
+      return tmf::list_page{};
     },
     [=](tmf::idle_atom, const std::string&, uint64_t) {},
     [=](tmf::sweep_atom) {},
+    [=](tmf::index_atom, const std::vector<std::string>&) {},
     [=](tmf::held_atom, const std::vector<uint16_t>&, uint64_t) {},
     [=](tmf::probe_atom) -> caf::result<uint64_t> {
       if (script->router_answers)

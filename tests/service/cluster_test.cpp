@@ -196,6 +196,12 @@ TEST_CASE("a three-node cluster serves every customer through every node "
   for (const auto& [id, doc] : created)
     sorted_names.push_back(doc.at("name").get<std::string>());
   std::sort(sorted_names.begin(), sorted_names.end());
+  // Names 100 to 119 match ^Cluster Customer 1[01]: their ids in order.
+  std::vector<std::string> matching_ids;
+  for (const auto& [id, doc] : created)
+    if (doc.at("name").get<std::string>() < "Cluster Customer 12")
+      matching_ids.push_back(id);
+  REQUIRE(matching_ids.size() == 20);
   json first_all;
   for (const auto& nd : c.nodes()) {
     INFO("lists via " << nd.name);
@@ -222,6 +228,29 @@ TEST_CASE("a three-node cluster serves every customer through every node "
     REQUIRE(page_items.size() == 9);
     for (size_t k = 0; k < 9; ++k)
       CHECK(page_items[k].at("name") == sorted_names[7 + k]);
+    // The Link header pages the merged list by offset (no cursor).
+    auto link = page.header("link");
+    INFO("Link: " << link);
+    CHECK(link.find("cursor") == std::string::npos);
+    CHECK(link.find("/customer?sort=name&offset=16&limit=9>; rel=\"next\"")
+          != std::string::npos);
+    CHECK(link.find("/customer?sort=name&offset=7&limit=9>; rel=\"self\"")
+          != std::string::npos);
+    auto with_cursor = cl[nd.name].get(base + "/customer?sort=name&cursor=x");
+    CHECK(with_cursor.status == 400);
+
+    // Unsorted, a node reads an index in its value order; the merged
+    // pages are still the matches in id order, whatever node answers.
+    auto filtered = cl[nd.name].get(
+      base + "/customer?name.regex=%5ECluster%20Customer%201%5B01%5D"
+             "&offset=5&limit=6");
+    INFO("filtered: " << filtered.body);
+    REQUIRE(filtered.status == 206);
+    CHECK(filtered.header("x-total-count") == "20");
+    CHECK(filtered.header("x-result-count") == "6");
+    CHECK(ids_of(json::parse(filtered.body))
+          == std::vector<std::string>(matching_ids.begin() + 5,
+                                      matching_ids.begin() + 11));
   }
 
   // Writes through a node that does not own the customer.
