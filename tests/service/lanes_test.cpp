@@ -134,13 +134,16 @@ TEST_CASE("a scan running at SIGTERM stops within the shutdown timeout") {
   auto data = dir.path() + "/data";
   fill_slow_store(data);
   service svc{data, big_store({"--tmf.shutdown-timeout=2s"})};
-  // How long the scan takes when nothing stops it.
+  // How long the scan takes when nothing stops it: its answer, or the
+  // client's 10 s timeout (status 0) when it takes longer (the sanitizer
+  // build); the service then goes on scanning on one reader, and the scan
+  // below takes the other.
   std::chrono::steady_clock::duration full_took{};
   {
     background_scan full{svc.port()};
     while (!full.done)
       std::this_thread::sleep_for(10ms);
-    REQUIRE(full.status == 200);
+    REQUIRE((full.status == 200 || full.status == 0));
     INFO("a full scan took "
          << std::chrono::duration_cast<std::chrono::milliseconds>(full.took)
               .count()
