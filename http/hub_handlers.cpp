@@ -58,13 +58,9 @@ std::optional<http_error> string_member(const json& body, const char* name,
 } // namespace
 
 void create_subscription(const exchange_ptr& ex, std::string_view) {
-  if (auto err = require_media_type(*ex, {"application/json"}, "POST /hub"))
-    return ex->fail(*err);
   json body;
-  if (auto err = read_json_body(*ex, body))
+  if (auto err = read_json_object(*ex, "POST /hub", body))
     return ex->fail(*err);
-  if (!body.is_object())
-    return ex->fail(status::bad_request, "the body must be a JSON object");
   std::string callback;
   std::string query;
   if (auto err = string_member(body, "callback", true, callback))
@@ -139,14 +135,10 @@ void receive_event(const exchange_ptr& ex, std::string_view name) {
   if (type.empty())
     return ex->fail(status::not_found,
                     "no listener for " + std::string{name});
-  if (auto err = require_media_type(*ex, {"application/json"},
-                                    "POST /listener/" + std::string{name}))
-    return ex->fail(*err);
   json body;
-  if (auto err = read_json_body(*ex, body))
+  if (auto err = read_json_object(*ex, "POST /listener/" + std::string{name},
+                                  body))
     return ex->fail(*err);
-  if (!body.is_object())
-    return ex->fail(status::bad_request, "the body must be a JSON object");
   std::string event_id;
   std::string event_type;
   if (auto err = string_member(body, "eventId", true, event_id))

@@ -1,5 +1,7 @@
 #include "http/validate.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -63,6 +65,18 @@ std::optional<http_error> read_json_body(const exchange& ex,
                          out, error))
     return std::nullopt;
   return http_error{status::bad_request, "the body " + error};
+}
+
+std::optional<http_error> read_json_object(const exchange& ex,
+                                           std::string_view what,
+                                           nlohmann::json& out) {
+  if (auto err = require_media_type(ex, {"application/json"}, what))
+    return err;
+  if (auto err = read_json_body(ex, out))
+    return err;
+  if (!out.is_object())
+    return http_error{status::bad_request, "the body must be a JSON object"};
+  return std::nullopt;
 }
 
 std::optional<http_error>

@@ -38,6 +38,13 @@ std::string media_type(const exchange& ex);
 std::optional<http_error> read_json_body(const exchange& ex,
                                          nlohmann::json& out);
 
+/// `require_media_type` for application/json, then `read_json_body`, then
+/// 400 unless the body is a JSON object: the prologue of the hub's and the
+/// listeners' POSTs (`what` names the route).
+std::optional<http_error> read_json_object(const exchange& ex,
+                                           std::string_view what,
+                                           nlohmann::json& out);
+
 /// Checks the body is one JSON object within the limits of
 /// `read_json_body` without building it, and reports its top-level
 /// members `names` (see domain::scan_object).

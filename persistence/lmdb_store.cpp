@@ -705,22 +705,14 @@ struct batch {
 
   /// replace and erase: the key must exist with the expected version.
   write_result change(const write_op& op, MDB_val& key) const {
-    MDB_val old;
-    auto rc = self.lmdb.check("mdb_get", mdb_get(txn, dbi(op.tbl), &key,
-                                                 &old),
-                              MDB_NOTFOUND);
-    if (rc == MDB_NOTFOUND)
-      return {status::not_found, 0};
-    auto current = decode(op.tbl, old);
-    if (!current.ok)
-      return {status::failed, 0};
-    if (op.expected_version != 0 && op.expected_version != current.version)
-      return {status::conflict, 0};
+    auto checked = check_version(op, key);
+    if (checked.st != status::ok)
+      return checked;
     if (op.kind == write_op::erase) {
       erase(op.tbl, key);
       return {status::ok, 0};
     }
-    auto next = is_versioned(op.tbl) ? current.version + 1 : 0;
+    auto next = is_versioned(op.tbl) ? checked.version + 1 : 0;
     store(op.tbl, key, op.value, next, 0);
     return {status::ok, next};
   }
