@@ -20,7 +20,7 @@
 
 #include "domain/customer_index.hpp"
 #include "persistence/lmdb_store.hpp"
-#include "support/service.hpp"
+#include "support/service_fixture.hpp"
 
 using json = nlohmann::json;
 using namespace tmf::test;
@@ -29,27 +29,11 @@ namespace {
 
 const std::string base = service::base_path();
 
-struct fixture {
-  temp_dir dir;
-  service svc;
-  http_client http;
-  explicit fixture(std::vector<std::string> args = {},
-                   service_options opts = {})
-    : svc(dir.path() + "/data", std::move(args), opts),
-      http(svc.port()) {
-    // nop
-  }
+struct fixture : service_fixture {
+  using service_fixture::service_fixture;
 
   std::string create(const std::string& name) {
-    auto r = http.post_json(base + "/customer", sample_customer(name));
-    REQUIRE(r.status == 201);
-    return json::parse(r.body)["id"];
-  }
-
-  uint64_t total(const std::string& query = "") {
-    auto r = http.get(base + "/customer?limit=0" + query);
-    REQUIRE((r.status == 200 || r.status == 206));
-    return std::stoull(r.header("x-total-count"));
+    return post_customer(json::parse(sample_customer(name)))["id"];
   }
 
   /// Every stored customer, by id.

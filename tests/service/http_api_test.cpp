@@ -13,7 +13,7 @@
 
 #include "domain/customer_index.hpp"
 #include "persistence/lmdb_store.hpp"
-#include "support/service.hpp"
+#include "support/service_fixture.hpp"
 
 using json = nlohmann::json;
 using namespace tmf::test;
@@ -23,26 +23,12 @@ namespace {
 const std::string base = service::base_path();
 
 /// A fresh service and a client connected to it.
-struct fixture {
-  temp_dir dir;
-  service svc;
-  http_client http;
-  explicit fixture(std::vector<std::string> args = {})
-    : svc(dir.path() + "/data", std::move(args)), http(svc.port()) {
-    // nop
-  }
+struct fixture : service_fixture {
+  using service_fixture::service_fixture;
 
   /// Creates a customer and returns the 201 body.
   json create(const std::string& name) {
-    auto r = http.post_json(base + "/customer", sample_customer(name));
-    REQUIRE(r.status == 201);
-    return json::parse(r.body);
-  }
-
-  uint64_t total() {
-    auto r = http.get(base + "/customer?limit=0");
-    REQUIRE((r.status == 200 || r.status == 206));
-    return std::stoull(r.header("x-total-count"));
+    return post_customer(json::parse(sample_customer(name)));
   }
 };
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/service.hpp"
+#include "support/service_fixture.hpp"
 
 using json = nlohmann::json;
 using namespace tmf::test;
@@ -24,20 +24,11 @@ namespace {
 
 const std::string base = service::base_path();
 
-struct fixture {
-  temp_dir dir;
-  service svc;
-  http_client http;
-  explicit fixture(std::vector<std::string> args = {})
-    : svc(dir.path() + "/data", std::move(args)), http(svc.port()) {
-    // nop
-  }
+struct fixture : service_fixture {
+  using service_fixture::service_fixture;
 
   std::string create(const json& body) {
-    auto r = http.post_json(base + "/customer", body.dump());
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-    return json::parse(r.body)["id"];
+    return post_customer(body)["id"];
   }
 
   /// The items of a list query (200 or 206) and its total.

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/service.hpp"
+#include "support/service_fixture.hpp"
 
 using json = nlohmann::json;
 using namespace tmf::test;
@@ -22,21 +22,12 @@ namespace {
 
 const std::string base = service::base_path();
 
-struct fixture {
-  temp_dir dir;
-  service svc;
-  http_client http;
-  explicit fixture(std::vector<std::string> args = {})
-    : svc(dir.path() + "/data", std::move(args)), http(svc.port()) {
-    // nop
-  }
+struct fixture : service_fixture {
+  using service_fixture::service_fixture;
 
   /// Creates `body` and returns its id.
   std::string create_body(const json& body) {
-    auto r = http.post_json(base + "/customer", body.dump());
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-    return json::parse(r.body)["id"];
+    return post_customer(body)["id"];
   }
 
   std::string create(const std::string& name) {
