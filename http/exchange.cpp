@@ -126,6 +126,15 @@ void exchange::fail(const http_error& err, const headers& extra) {
 
 void exchange::send_now(status st, std::string body, const headers& extra) {
   answered_.store(true, std::memory_order_relaxed);
+  // Counted before the response leaves: a client that has its answer and
+  // then scrapes /metrics finds the request counted (done() below may hand
+  // the response to the I/O thread, which can write it before this thread
+  // goes on). `in_flight` drops only after done(): the shutdown drain waits
+  // for it, and the response must be handed over by then.
+  if (ctx_->metrics)
+    ctx_->metrics->record(
+      route_, req_->header().method(), code(st),
+      std::chrono::duration<double>(clock::now() - start_).count());
   try {
     auto resp = req_->create_response(restinio::http_status_line_t{
       restinio::http_status_code_t{code(st)}, reason_phrase(st)});
@@ -146,10 +155,6 @@ void exchange::send_now(status st, std::string body, const headers& extra) {
   } catch (const std::exception& e) {
     log::warning(std::string{"http: cannot send response: "} + e.what());
   }
-  if (ctx_->metrics)
-    ctx_->metrics->record(
-      route_, req_->header().method(), code(st),
-      std::chrono::duration<double>(clock::now() - start_).count());
   log_line(st);
   ctx_->in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
